@@ -1,0 +1,43 @@
+// Builds the Express application from its dependencies. Never listens: src/server.ts does,
+// and tests hand the app to supertest.
+import express, { type Express, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { createErrorHandler, notFoundRoute } from './http/error-handler.js';
+import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-type.js';
+import { mountRoutes, type RouteDependencies } from './http/mount-routes.js';
+import { assignRequestId } from './http/request-id.js';
+import type { RouteDefinition } from './http/route-table.js';
+import { securityHeaders } from './http/security-headers.js';
+import { createRequestLogger } from './observability/logger.js';
+
+export interface AppDependencies extends RouteDependencies {
+  logger: Logger;
+  routes: RouteDefinition[];
+  bodyLimitBytes: number;
+  /** GET /metrics (Prometheus text, not JSON:API): mounted ahead of content negotiation. */
+  metricsHandler?: RequestHandler;
+}
+
+export function buildApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.disable('etag');
+  // Flat keys ("page[size]") validated against each route's list; see src/http/jsonapi/query.ts.
+  app.set('query parser', 'simple');
+  app.use(assignRequestId);
+  app.use(createRequestLogger(deps.logger));
+  app.use(securityHeaders);
+  if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
+  app.use(negotiateMediaType);
+  app.use(
+    express.json({
+      type: [JSONAPI_MEDIA_TYPE, 'application/json'],
+      limit: deps.bodyLimitBytes,
+      strict: true,
+    }),
+  );
+  app.use(mountRoutes(deps.routes, deps));
+  app.use(notFoundRoute);
+  app.use(createErrorHandler(deps.logger));
+  return app;
+}

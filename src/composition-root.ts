@@ -1,0 +1,101 @@
+// The one place where the parts are wired: Prisma → services → routes → app.
+// Tests call wireApplication() with their own Prisma client; entry points call it after
+// opening the database (src/infrastructure.ts).
+import type { Express } from 'express';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
+import { buildApp } from './app.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { Config } from './config/config.js';
+import type { KeyRing } from './crypto/key-ring.js';
+import type { PrismaClient } from './generated/prisma/client.js';
+import type { RouteDefinition } from './http/route-table.js';
+import { createSchemaRegistry } from './http/validation/schema-registry.js';
+import { apiKeyRoutes } from './modules/api-keys/api-key-router.js';
+import { createApiKeyService } from './modules/api-keys/api-key-service.js';
+import { authClientRoutes } from './modules/auth-clients/auth-client-router.js';
+import { createAuthClientService } from './modules/auth-clients/auth-client-service.js';
+import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
+import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
+import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
+import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
+import { membershipRoutes } from './modules/memberships/membership-router.js';
+import { createMembershipService } from './modules/memberships/membership-service.js';
+import { permissionRoutes } from './modules/permissions/permission-router.js';
+import { roleRoutes } from './modules/roles/role-router.js';
+import { createRoleService } from './modules/roles/role-service.js';
+import { tenantRoutes } from './modules/tenants/tenant-router.js';
+import { userRoutes } from './modules/users/user-router.js';
+import { createUserService } from './modules/users/user-service.js';
+import { workspaceRoutes } from './modules/workspaces/workspace-router.js';
+import { createWorkspaceService } from './modules/workspaces/workspace-service.js';
+import { createAccessPolicy } from './permissions/access-policy.js';
+import { metricsHandler } from './refresh/refresh-metrics.js';
+import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
+import { refreshRoutes } from './refresh/refresh-router.js';
+
+export interface ApplicationParts {
+  prisma: PrismaClient;
+  config: Config;
+  logger: Logger;
+  /** Encryption at rest for credentials and client secrets (src/crypto). */
+  keyRing: KeyRing;
+  readinessProbes?: ReadinessProbe[];
+  /** Cross-process refresh coordination (REDIS_URL); absent: in-process only. */
+  redis?: Redis | undefined;
+  /** Where /metrics reads from; a fresh Registry per application when absent. */
+  metricsRegistry?: Registry;
+}
+
+export interface Application {
+  app: Express;
+  routes: RouteDefinition[];
+  /** Token refresh: its service, and a worker the entry point starts (src/server.ts, src/worker.ts). */
+  refresh: RefreshModule;
+}
+
+export function wireApplication(parts: ApplicationParts): Application {
+  const { prisma, config, logger } = parts;
+  const policy = createAccessPolicy(prisma);
+  // Auth-secrets validate credentials against a schema chosen by the auth-client's type, at run time.
+  const credentialSchemas = createSchemaRegistry();
+  const routes: RouteDefinition[] = [
+    ...healthRoutes(prisma, parts.readinessProbes),
+    ...userRoutes(createUserService(prisma)),
+    ...tenantRoutes(prisma),
+    ...apiKeyRoutes(createApiKeyService(prisma)),
+    ...workspaceRoutes(createWorkspaceService(prisma)),
+    ...membershipRoutes(createMembershipService(prisma)),
+    ...roleRoutes(createRoleService(prisma)),
+    ...permissionRoutes(),
+    ...authcheckRoutes(policy),
+    ...authClientRoutes(
+      createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
+    ),
+    ...authSecretRoutes(
+      createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas: credentialSchemas, logger }),
+    ),
+  ];
+  const metricsRegistry = parts.metricsRegistry ?? new Registry();
+  const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
+  routes.push(
+    ...refreshRoutes(
+      refresh.service,
+      refresh.store,
+      createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas: credentialSchemas, logger }),
+    ),
+  );
+  const app = buildApp({
+    prisma,
+    logger,
+    routes,
+    policy,
+    authenticate: createAuthenticator(prisma),
+    schemas: createSchemaRegistry(),
+    publicUrl: config.publicUrl,
+    bodyLimitBytes: config.bodyLimitBytes,
+    metricsHandler: metricsHandler(metricsRegistry),
+  });
+  return { app, routes, refresh };
+}

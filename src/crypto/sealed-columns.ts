@@ -1,0 +1,109 @@
+/**
+ * The sealed columns rotate-keys walks, behind one small interface so the paging and retry logic
+ * in rotate-keys.ts is written once for both tables. Each adapter builds the row's AAD with the
+ * same builders the API uses (aad.ts) and writes back only if the row is unchanged.
+ */
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { authClientAad, authSecretAad } from './aad.js';
+
+export type RotationTable = 'auth_secrets' | 'auth_clients';
+
+/** Structural, so a transaction client works too. */
+export type SealedColumnsPrisma = Pick<PrismaClient, 'authSecret' | 'authClient'>;
+
+type Bytes = Uint8Array<ArrayBuffer>; // what Prisma 7 returns and accepts for Bytes columns
+
+export interface SealedRow {
+  id: string;
+  aad: string;
+  sealed: Bytes;
+  updatedAt: Date;
+}
+
+export interface SealedColumn {
+  table: RotationTable;
+  /** Up to `take` rows with a sealed value and id > afterId, in id order (keyset pagination). */
+  page(afterId: string | undefined, take: number): Promise<SealedRow[]>;
+  /** The row's current state, or undefined if it is gone or no longer has a sealed value. */
+  reload(id: string): Promise<SealedRow | undefined>;
+  /** Writes `sealed` only if the row is unchanged since `row` was read; true if it did. */
+  replace(row: SealedRow, sealed: Bytes): Promise<boolean>;
+}
+
+export function authSecretColumn(prisma: SealedColumnsPrisma): SealedColumn {
+  const select = {
+    id: true,
+    tenantId: true,
+    workspaceId: true,
+    credentialsSealed: true,
+    updatedAt: true,
+  } as const;
+  type Row = { id: string; tenantId: string; workspaceId: string; credentialsSealed: Bytes; updatedAt: Date };
+  const toSealed = (r: Row): SealedRow => ({
+    id: r.id,
+    aad: authSecretAad(r),
+    sealed: r.credentialsSealed,
+    updatedAt: r.updatedAt,
+  });
+  return {
+    table: 'auth_secrets',
+    async page(afterId, take) {
+      const rows = await prisma.authSecret.findMany({
+        where: afterId === undefined ? {} : { id: { gt: afterId } },
+        orderBy: { id: 'asc' },
+        take,
+        select,
+      });
+      return rows.map(toSealed);
+    },
+    async reload(id) {
+      const r = await prisma.authSecret.findUnique({ where: { id }, select });
+      return r ? toSealed(r) : undefined;
+    },
+    async replace(row, sealed) {
+      // updatedAt is kept: re-encryption does not change the secret, so clients should not see
+      // it as modified; matching on it also means we never roll back a concurrent update's value.
+      const { count } = await prisma.authSecret.updateMany({
+        where: { id: row.id, credentialsSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
+        data: { credentialsSealed: sealed, updatedAt: row.updatedAt },
+      });
+      return count === 1;
+    },
+  };
+}
+
+export function authClientColumn(prisma: SealedColumnsPrisma): SealedColumn {
+  const select = { id: true, tenantId: true, clientSecretSealed: true, updatedAt: true } as const;
+  type Row = { id: string; tenantId: string; clientSecretSealed: Bytes | null; updatedAt: Date };
+  // `other` clients have no secret; a secret removed meanwhile reads as a deleted row.
+  const toSealed = (r: Row): SealedRow | undefined =>
+    r.clientSecretSealed
+      ? { id: r.id, aad: authClientAad(r), sealed: r.clientSecretSealed, updatedAt: r.updatedAt }
+      : undefined;
+  return {
+    table: 'auth_clients',
+    async page(afterId, take) {
+      const rows = await prisma.authClient.findMany({
+        where: {
+          clientSecretSealed: { not: null },
+          ...(afterId === undefined ? {} : { id: { gt: afterId } }),
+        },
+        orderBy: { id: 'asc' },
+        take,
+        select,
+      });
+      return rows.flatMap((r) => toSealed(r) ?? []);
+    },
+    async reload(id) {
+      const r = await prisma.authClient.findUnique({ where: { id }, select });
+      return r ? toSealed(r) : undefined;
+    },
+    async replace(row, sealed) {
+      const { count } = await prisma.authClient.updateMany({
+        where: { id: row.id, clientSecretSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
+        data: { clientSecretSealed: sealed, updatedAt: row.updatedAt },
+      });
+      return count === 1;
+    },
+  };
+}

@@ -1,0 +1,44 @@
+// Decides which PostgreSQL the process talks to: DATABASE_URL when given, else the embedded one in
+// dataDir, started here or (for the admin CLI) borrowed from the server process already running it.
+import {
+  type DbLogger,
+  EMBEDDED_POOL_MAX,
+  EmbeddedPostgresInUseError,
+  embeddedUrl,
+  startEmbeddedPostgres,
+} from './embedded-postgres.js';
+
+// Per-process pool size against a real PostgreSQL server.
+export const EXTERNAL_POOL_MAX = 10;
+
+export interface OpenDatabaseOptions {
+  databaseUrl?: string;
+  dataDir: string;
+  // 'server' owns the embedded database; 'client' (the admin CLI) may use a running server's.
+  role: 'server' | 'client';
+  logger?: DbLogger;
+}
+
+export interface Database {
+  url: string;
+  poolMax: number;
+  embedded: boolean;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
+  if (opts.databaseUrl) {
+    return { url: opts.databaseUrl, poolMax: EXTERNAL_POOL_MAX, embedded: false, close: async () => {} };
+  }
+  try {
+    // Starting is also the check: the lock on dataDir guarantees no two processes open the PGlite
+    // files at once, and a live holder comes back as EmbeddedPostgresInUseError with its port.
+    const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, logger: opts.logger });
+    return { url: pg.url, poolMax: EMBEDDED_POOL_MAX, embedded: true, close: pg.stop };
+  } catch (err) {
+    if (opts.role !== 'client' || !(err instanceof EmbeddedPostgresInUseError) || !err.info) throw err;
+    opts.logger?.info(`using the embedded PostgreSQL of process ${err.info.pid} on port ${err.info.port}`);
+    // Not ours to stop: close() leaves the server process and its database alone.
+    return { url: embeddedUrl(err.info), poolMax: EMBEDDED_POOL_MAX, embedded: true, close: async () => {} };
+  }
+}

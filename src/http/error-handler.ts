@@ -1,0 +1,79 @@
+// The one place errors become responses. ApiErrors are rendered with ts-japi's ErrorSerializer;
+// body-parser failures are mapped to 400/413; anything else is a bug: logged, answered with a bare 500.
+import type { NextFunction, Request, Response } from 'express';
+import type { Logger } from 'pino';
+import japi from 'ts-japi';
+import { ApiError, type ApiErrorItem } from './errors.js';
+import { sendDocument } from './jsonapi/send.js';
+
+const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: string }>({
+  version: '1.1',
+  attributes: {
+    status: 'statusText',
+    code: 'code',
+    title: 'title',
+    detail: 'detail',
+    source: 'source',
+  } as never,
+});
+
+export function renderErrors(res: Response, error: ApiError): void {
+  for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+  const document = errorSerializer.serialize(
+    error.items.map((i) => ({ ...i, statusText: String(i.status) })),
+  );
+  sendDocument(res, error.status, document);
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function fromBodyParser(err: BodyParserError): ApiError | undefined {
+  if (err.type === 'entity.too.large') {
+    return new ApiError({
+      status: 413,
+      code: 'payload_too_large',
+      title: 'Payload too large',
+      detail: `The request body exceeds the limit of ${err.limit} bytes.`,
+    });
+  }
+  if (err.type === 'entity.parse.failed') {
+    return new ApiError({
+      status: 400,
+      code: 'invalid_json',
+      title: 'Malformed JSON',
+      detail: 'The request body is not valid JSON.',
+      source: { pointer: '' },
+    });
+  }
+  if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+    return new ApiError({
+      status: err.status,
+      code: 'bad_request',
+      title: 'Bad request',
+      detail: 'The request could not be read.',
+    });
+  }
+  return undefined;
+}
+
+export function createErrorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const known = err instanceof ApiError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (known) return renderErrors(res, known);
+    // Log the error itself only: it may not hold request data, and the request log line carries the rest.
+    logger.error({ err, requestId: res.locals.requestId, route: req.route?.path }, 'unhandled error');
+    renderErrors(res, new ApiError({ status: 500, code: 'internal_error', title: 'Internal server error' }));
+  };
+}
+
+export function notFoundRoute(_req: Request, _res: Response, next: NextFunction) {
+  next(new ApiError({ status: 404, code: 'route_not_found', title: 'Not found', detail: 'No such route.' }));
+}

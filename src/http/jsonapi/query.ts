@@ -1,0 +1,87 @@
+// Query-parameter parsing for every route. Express's simple parser gives flat keys
+// ("page[size]"), which we validate against the route's declared list: anything unknown is a 400.
+import { ApiError, type ApiErrorItem } from '../errors.js';
+import { decodeCursor } from './pagination.js';
+import { isResourceType, RESOURCE_FIELDS } from './resource-types.js';
+
+export type FilterKind = 'uuid' | 'string' | { enum: readonly string[] };
+
+export interface QuerySpec {
+  filters?: Record<string, FilterKind>;
+  include?: readonly string[];
+  paginated?: boolean;
+}
+
+export interface ParsedQuery {
+  filters: Record<string, string>;
+  include: string[];
+  fields: Record<string, string[]>;
+  page: { size: number; cursor: string | undefined };
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 200;
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string) => UUID_RE.test(s);
+
+const FAMILY_RE = /^(filter|fields|page)\[([^\][]*)\]$/;
+
+export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, method: string): ParsedQuery {
+  const problems: ApiErrorItem[] = [];
+  const bad = (parameter: string, detail: string, code = 'invalid_query_parameter') =>
+    problems.push({ status: 400, code, title: 'Invalid query parameter', detail, source: { parameter } });
+  const parsed: ParsedQuery = {
+    filters: {},
+    include: [],
+    fields: {},
+    page: { size: DEFAULT_PAGE_SIZE, cursor: undefined },
+  };
+
+  for (const [key, rawValue] of Object.entries(query)) {
+    if (typeof rawValue !== 'string') {
+      bad(key, `Query parameter "${key}" must be given once, as a plain value.`);
+      continue;
+    }
+    const value = rawValue;
+    const family = FAMILY_RE.exec(key);
+    if (key === 'include' && spec.include && method === 'GET') {
+      for (const path of value.split(',')) {
+        if (!spec.include.includes(path))
+          bad(key, `Cannot include "${path}". Allowed: ${spec.include.join(', ')}.`);
+        else if (!parsed.include.includes(path)) parsed.include.push(path);
+      }
+    } else if (family?.[1] === 'filter' && spec.filters && Object.hasOwn(spec.filters, family[2] ?? '')) {
+      const name = family[2] as string;
+      const kind = spec.filters[name] as FilterKind;
+      if (kind === 'uuid' && !isUuid(value)) bad(key, `${key} must be a UUID.`);
+      else if (typeof kind === 'object' && !kind.enum.includes(value))
+        bad(key, `${key} must be one of: ${kind.enum.join(', ')}.`);
+      else if (value.length === 0 || value.length > 320) bad(key, `${key} must be 1 to 320 characters.`);
+      else parsed.filters[name] = value;
+    } else if (family?.[1] === 'fields' && method === 'GET') {
+      const type = family[2] ?? '';
+      if (!isResourceType(type)) {
+        bad(key, `Unknown resource type "${type}".`);
+        continue;
+      }
+      const allowed: readonly string[] = RESOURCE_FIELDS[type];
+      const names = value === '' ? [] : value.split(',');
+      const unknown = names.filter((n) => !allowed.includes(n));
+      if (unknown.length > 0) bad(key, `Unknown field(s) of ${type}: ${unknown.join(', ')}.`);
+      else parsed.fields[type] = names;
+    } else if (family?.[1] === 'page' && spec.paginated && family[2] === 'size') {
+      const n = /^\d{1,4}$/.test(value) ? Number(value) : Number.NaN;
+      if (!(n >= 1 && n <= MAX_PAGE_SIZE))
+        bad(key, `page[size] must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
+      else parsed.page.size = n;
+    } else if (family?.[1] === 'page' && spec.paginated && family[2] === 'cursor') {
+      const cursor = decodeCursor(value);
+      if (cursor === undefined) bad(key, 'page[cursor] is not a cursor this service issued.');
+      else parsed.page.cursor = cursor;
+    } else {
+      bad(key, `Unknown query parameter "${key}".`, 'unknown_query_parameter');
+    }
+  }
+  if (problems.length > 0) throw new ApiError(problems);
+  return parsed;
+}

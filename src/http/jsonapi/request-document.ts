@@ -1,0 +1,44 @@
+// Small helpers for reading already schema-validated JSON:API request documents.
+import { conflict } from '../errors.js';
+
+export interface ResourceDocument<A = Record<string, unknown>> {
+  data: {
+    type: string;
+    id?: string;
+    attributes?: A;
+    relationships?: Record<string, { data: { type: string; id: string } | null }>;
+  };
+}
+
+/** 409 when the document's type (or, for PATCH, id) is not the one the URL names (JSON:API §crud). */
+export function assertResource(body: unknown, type: string, id?: string): ResourceDocument['data'] {
+  const data = (body as ResourceDocument).data;
+  if (data.type !== type) {
+    throw conflict('type_mismatch', `data.type must be "${type}".`, { pointer: '/data/type' });
+  }
+  if (id !== undefined && data.id !== id) {
+    throw conflict('id_mismatch', 'data.id must equal the id in the URL.', { pointer: '/data/id' });
+  }
+  return data;
+}
+
+/** Reads a to-one relationship, accepting aliases (API.md §4: `auth_client` for `auth-client`). */
+export function relationshipId(
+  data: ResourceDocument['data'],
+  names: string[],
+  expectedType: string,
+): { id: string; pointer: string } | undefined {
+  for (const name of names) {
+    const rel = data.relationships?.[name];
+    if (rel?.data) {
+      const pointer = `/data/relationships/${name}/data`;
+      if (rel.data.type !== expectedType) {
+        throw conflict('type_mismatch', `The ${name} relationship must point at a ${expectedType}.`, {
+          pointer: `${pointer}/type`,
+        });
+      }
+      return { id: rel.data.id, pointer };
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,18 @@
+import type { Response } from 'express';
+import { JSONAPI_MEDIA_TYPE } from './media-type.js';
+
+/**
+ * Writes a JSON:API document. Bypasses res.json()/res.send() on purpose: they append
+ * "; charset=utf-8", and API.md §1 requires the bare media type.
+ */
+export function sendDocument(res: Response, status: number, document: unknown): void {
+  const body = Buffer.from(JSON.stringify(document), 'utf8');
+  res.status(status);
+  res.setHeader('Content-Type', JSONAPI_MEDIA_TYPE);
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}
+
+export function sendNoContent(res: Response): void {
+  res.status(204).end();
+}

@@ -1,0 +1,116 @@
+// Turns route definitions into Express handlers: authenticate → authorize → parse query →
+// validate body → handler → write the document. The order means an invisible resource is a 404
+// before anything about the request's shape is revealed.
+import { type NextFunction, type Request, type Response, Router } from 'express';
+import type { Authenticate } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { AccessPolicy } from '../permissions/access-policy.js';
+import { badRequest, forbidden, notFound } from './errors.js';
+import { baseUrlFor, createLinks } from './jsonapi/links.js';
+import { isUuid, parseQuery } from './jsonapi/query.js';
+import { sendDocument } from './jsonapi/send.js';
+import type { RequestContext, RouteDefinition } from './route-table.js';
+import type { SchemaRegistry } from './validation/schema-registry.js';
+
+export interface RouteDependencies {
+  prisma: PrismaClient;
+  authenticate: Authenticate;
+  policy: AccessPolicy;
+  schemas: SchemaRegistry;
+  publicUrl: string | undefined;
+}
+
+export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies): Router {
+  const router = Router();
+  for (const route of routes) {
+    if (!route.access) throw new Error(`Route ${route.method} ${route.path} declares no access rule`);
+    if (route.body && !deps.schemas.has(route.body))
+      throw new Error(`Route ${route.path}: unknown schema ${route.body}`);
+    const method = route.method.toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+    router[method](route.path, (req: Request, res: Response, next: NextFunction) => {
+      handle(route, deps, req)
+        .then((result) => {
+          for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
+          if (result.document === undefined) res.status(result.status).end();
+          else sendDocument(res, result.status, result.document);
+        })
+        .catch(next);
+    });
+  }
+  return router;
+}
+
+async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request) {
+  const ctx = {
+    req,
+    requestId: String(requestLocals(req).requestId ?? ''),
+    params: req.params,
+  } as RequestContext;
+  ctx.links = createLinks(baseUrlFor(req, deps.publicUrl));
+  if (route.access.kind !== 'public') {
+    ctx.principal = await deps.authenticate(req.headers.authorization);
+    requestLocals(req).principal = ctx.principal;
+    await authorize(route, deps, ctx, ctx.principal);
+  }
+  ctx.query = parseQuery(req.query as Record<string, unknown>, route.query ?? {}, route.method);
+  if (route.body) {
+    if (
+      req.body === undefined ||
+      req.body === null ||
+      typeof req.body !== 'object' ||
+      Array.isArray(req.body)
+    ) {
+      throw badRequest('invalid_document', 'The request body must be a JSON:API document (a JSON object).', {
+        pointer: '',
+      });
+    }
+    deps.schemas.assertValid(route.body, req.body);
+    ctx.body = req.body;
+  }
+  return route.handler(ctx);
+}
+
+async function authorize(
+  route: RouteDefinition,
+  deps: RouteDependencies,
+  ctx: RequestContext,
+  principal: Principal,
+) {
+  const rule = route.access;
+  const param = (name: string) => ctx.params[name] ?? '';
+  switch (rule.kind) {
+    case 'authenticated':
+      return;
+    case 'tenant': {
+      ctx.tenantPermissions = deps.policy.requireTenant(principal, param('tenant'), rule.permission);
+      return;
+    }
+    case 'workspace': {
+      const access = await deps.policy.requireWorkspace(principal, param('workspace'), rule.permission);
+      ctx.workspace = access.workspace;
+      ctx.workspacePermissions = access.permissions;
+      return;
+    }
+    case 'user': {
+      const raw = param('user');
+      const targetId = raw === 'me' ? principal.userId : raw;
+      if (!isUuid(targetId)) throw notFound('user');
+      const target = await deps.prisma.user.findFirst({
+        where: { id: targetId, tenantId: principal.tenantId },
+        select: { id: true },
+      });
+      if (!target) throw notFound('user');
+      ctx.targetUserId = target.id;
+      ctx.isSelf = target.id === principal.userId;
+      ctx.tenantPermissions = deps.policy.requireTenant(principal, principal.tenantId, null);
+      if (!ctx.isSelf && !ctx.tenantPermissions.has(rule.permission)) throw forbidden(rule.permission);
+      return;
+    }
+  }
+}
+
+/** Per-request values shared with the logger and error handler. */
+export function requestLocals(req: Request): Record<string, unknown> {
+  return (req.res?.locals ?? {}) as Record<string, unknown>;
+}

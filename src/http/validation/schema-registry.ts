@@ -1,0 +1,82 @@
+// One Ajv instance for the whole service. Every JSON Schema file in schemas/ is compiled once at
+// start-up; routes name the schema they want by its $id.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
+import { ApiError, type ApiErrorItem } from '../errors.js';
+
+const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas');
+
+export interface SchemaRegistry {
+  /** Validates `value` against schema `id`; throws one ApiError listing every problem. */
+  assertValid(id: string, value: unknown, pointerPrefix?: string): void;
+  has(id: string): boolean;
+}
+
+export function createSchemaRegistry(dir = SCHEMA_DIR): SchemaRegistry {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+  addFormats.default(ajv);
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'config.schema.json')) {
+    ajv.addSchema(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+  }
+  const compiled = new Map<string, ValidateFunction>();
+  const get = (id: string) => {
+    let fn = compiled.get(id);
+    if (!fn) {
+      fn = ajv.getSchema(id);
+      if (!fn) throw new Error(`Unknown schema "${id}"`);
+      compiled.set(id, fn);
+    }
+    return fn;
+  };
+  return {
+    has: (id) => ajv.getSchema(id) !== undefined,
+    assertValid(id, value, pointerPrefix = '') {
+      const validate = get(id);
+      if (validate(value)) return;
+      throw validationError(validate.errors ?? [], pointerPrefix);
+    },
+  };
+}
+
+// Problems inside attributes/relationships are values breaking a rule (422); anything above
+// them means the document itself is malformed (400). API.md §1.
+const VALUE_POINTER = /^\/data\/(attributes|relationships)(\/|$)/;
+
+export function validationError(errors: ErrorObject[], pointerPrefix = ''): ApiError {
+  const items = dedupe(errors.filter((e) => e.keyword !== 'if').map((e) => toItem(e, pointerPrefix)));
+  const structural = items.filter((i) => !VALUE_POINTER.test(i.source?.pointer ?? ''));
+  if (structural.length > 0)
+    return new ApiError(structural.map((i) => ({ ...i, status: 400, title: 'Invalid document' })));
+  return new ApiError(items);
+}
+
+function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
+  let pointer = prefix + e.instancePath;
+  let detail = `${pointer || 'The document'} ${e.message ?? 'is invalid'}.`;
+  let code = 'invalid_value';
+  if (e.keyword === 'additionalProperties') {
+    pointer = `${pointer}/${escapePointer(String(e.params.additionalProperty))}`;
+    detail = `${pointer} is not allowed here.`;
+    code = 'unknown_member';
+  } else if (e.keyword === 'required') {
+    pointer = `${pointer}/${escapePointer(String(e.params.missingProperty))}`;
+    detail = `${pointer} is required.`;
+    code = 'missing_member';
+  }
+  return { status: 422, code, title: 'Invalid value', detail, source: { pointer: pointer || '/' } };
+}
+
+const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+function dedupe(items: ApiErrorItem[]): ApiErrorItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const key = `${i.source?.pointer}|${i.detail}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

@@ -1,0 +1,53 @@
+import { assertResource } from '../../http/jsonapi/request-document.js';
+import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { apiKeySpec } from './api-key-serializer.js';
+import type { ApiKeyService } from './api-key-service.js';
+
+export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v2/users/:user/api-keys',
+      access: access.selfOr('tenants.user.edit'),
+      body: 'api-key-create',
+      handler: async (ctx) => {
+        const a = assertResource(ctx.body, 'api-key').attributes as {
+          name: string;
+          scopes?: string[];
+          expires_at?: string | null;
+        };
+        const key = await keys.create(ctx.principal, ctx.targetUserId, {
+          name: a.name,
+          ...(a.scopes !== undefined ? { scopes: a.scopes } : {}),
+          expiresAt: a.expires_at ? new Date(a.expires_at) : null,
+        });
+        return createdResult(apiKeySpec, key, ctx);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2/users/:user/api-keys',
+      access: access.selfOr('tenants.user.get'),
+      query: { paginated: true },
+      handler: async (ctx) =>
+        collectionResult(apiKeySpec, await keys.list(ctx.targetUserId, ctx.query.page), ctx),
+    },
+    {
+      method: 'GET',
+      path: '/v2/users/:user/api-keys/:id',
+      access: access.selfOr('tenants.user.get'),
+      handler: async (ctx) =>
+        resourceResult(apiKeySpec, await keys.get(ctx.targetUserId, ctx.params.id ?? ''), ctx),
+    },
+    {
+      method: 'DELETE',
+      path: '/v2/users/:user/api-keys/:id',
+      access: access.selfOr('tenants.user.edit'),
+      handler: async ({ principal, targetUserId, params }) => {
+        await keys.revoke(principal, targetUserId, params.id ?? '');
+        return { status: 204 };
+      },
+    },
+  ];
+}

@@ -1,0 +1,200 @@
+import type { KeyRing } from '../../crypto/key-ring.js';
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
+import { randomUUID7 } from '../../db/uuid7.js';
+import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { type Page, toPage } from '../../http/jsonapi/pagination.js';
+import { isUuid } from '../../http/jsonapi/query.js';
+import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
+import { sealClientSecret } from './client-secret.js';
+import { type UrlProblem, urlProblems } from './token-url-policy.js';
+
+export interface OAuth2Input {
+  clientId?: string;
+  clientSecret?: string;
+  tokenUrl?: string;
+  authorizeUrl?: string | null;
+  scopes?: string[];
+  authMethod?: AuthMethod;
+}
+
+export interface CreateAuthClientInput {
+  name: string;
+  authType: AuthType;
+  /** Required (with clientId, clientSecret, tokenUrl) for oauth2; absent or null for `other` (the schema says so). */
+  oauth2?: OAuth2Input | null;
+}
+
+export interface UpdateAuthClientInput {
+  name?: string;
+  authType?: AuthType;
+  oauth2?: OAuth2Input | null;
+}
+
+export interface AuthClientFilters {
+  auth_type?: string;
+  name?: string;
+}
+
+const OAUTH2_POINTER = '/data/attributes/oauth2';
+
+const nameTaken = () =>
+  conflict('name_taken', 'An auth-client with this name already exists in the tenant.', {
+    pointer: '/data/attributes/name',
+  });
+
+const inUse = () =>
+  conflict(
+    'auth_client_in_use',
+    'This auth-client is still used by auth-secrets; delete them or move them to another auth-client first.',
+  );
+
+export function createAuthClientService(
+  prisma: PrismaClient,
+  keyRing: KeyRing,
+  opts: { allowLoopbackHttp: boolean },
+) {
+  function checkUrls(oauth2: OAuth2Input): void {
+    const problems: UrlProblem[] = [];
+    if (oauth2.tokenUrl !== undefined) {
+      problems.push(...urlProblems(oauth2.tokenUrl, `${OAUTH2_POINTER}/token_url`, opts.allowLoopbackHttp));
+    }
+    if (typeof oauth2.authorizeUrl === 'string') {
+      problems.push(
+        ...urlProblems(oauth2.authorizeUrl, `${OAUTH2_POINTER}/authorize_url`, opts.allowLoopbackHttp),
+      );
+    }
+    if (problems.length > 0) throw unprocessable(problems);
+  }
+
+  async function withUniqueName<T>(op: Promise<T>): Promise<T> {
+    try {
+      return await op;
+    } catch (err) {
+      if (isUniqueViolation(err)) throw nameTaken();
+      throw err;
+    }
+  }
+
+  async function get(tenantId: string, id: string): Promise<AuthClientView> {
+    const row = isUuid(id) ? await prisma.authClient.findFirst({ where: { id, tenantId } }) : null;
+    if (!row) throw notFound('auth-client');
+    return toAuthClientView(row);
+  }
+
+  return {
+    get,
+
+    async list(
+      tenantId: string,
+      filters: AuthClientFilters,
+      page: { size: number; cursor?: string | undefined },
+    ) {
+      const rows = await prisma.authClient.findMany({
+        where: {
+          tenantId,
+          ...(filters.auth_type ? { authType: filters.auth_type as AuthType } : {}),
+          ...(filters.name ? { name: filters.name } : {}),
+          ...(page.cursor ? { id: { gt: page.cursor } } : {}),
+        },
+        orderBy: { id: 'asc' },
+        take: page.size + 1,
+      });
+      return toPage(rows.map(toAuthClientView), page.size) as Page<AuthClientView>;
+    },
+
+    /** For `include=auth-client`: one query for all ids, scoped to the tenant. */
+    async findMany(tenantId: string, ids: string[]): Promise<AuthClientView[]> {
+      if (ids.length === 0) return [];
+      const rows = await prisma.authClient.findMany({ where: { tenantId, id: { in: ids } } });
+      return rows.map(toAuthClientView);
+    },
+
+    async create(tenantId: string, input: CreateAuthClientInput): Promise<AuthClientView> {
+      const id = randomUUID7();
+      const data: Prisma.AuthClientUncheckedCreateInput = {
+        id,
+        tenantId,
+        name: input.name,
+        authType: input.authType,
+      };
+      const o = input.oauth2;
+      if (input.authType === 'oauth2' && o) {
+        checkUrls(o);
+        data.clientId = o.clientId ?? null;
+        data.clientSecretSealed = o.clientSecret
+          ? sealClientSecret(keyRing, { id, tenantId }, o.clientSecret)
+          : null;
+        data.tokenUrl = o.tokenUrl ?? null;
+        data.authorizeUrl = o.authorizeUrl ?? null;
+        data.scopes = o.scopes ?? [];
+        data.authMethod = o.authMethod ?? 'client_secret_basic';
+      }
+      return toAuthClientView(await withUniqueName(prisma.authClient.create({ data })));
+    },
+
+    async update(tenantId: string, id: string, input: UpdateAuthClientInput): Promise<AuthClientView> {
+      const current = await get(tenantId, id);
+      if (input.authType !== undefined && input.authType !== current.authType) {
+        throw conflict(
+          'auth_type_immutable',
+          `auth_type cannot change (this auth-client is ${current.authType}).`,
+          {
+            pointer: '/data/attributes/auth_type',
+          },
+        );
+      }
+      const data: Prisma.AuthClientUncheckedUpdateInput = {};
+      if (input.name !== undefined) data.name = input.name;
+      const o = input.oauth2;
+      if (o !== undefined) {
+        if (current.authType === 'other' && o !== null) {
+          throw unprocessable([
+            {
+              code: 'oauth2_not_allowed',
+              detail: 'Auth-clients of type other take no oauth2 settings.',
+              pointer: OAUTH2_POINTER,
+            },
+          ]);
+        }
+        if (current.authType === 'oauth2' && o === null) {
+          throw unprocessable([
+            {
+              code: 'oauth2_required',
+              detail: 'An oauth2 auth-client keeps its oauth2 settings; send only the members to change.',
+              pointer: OAUTH2_POINTER,
+            },
+          ]);
+        }
+        if (o) {
+          checkUrls(o);
+          if (o.clientId !== undefined) data.clientId = o.clientId;
+          if (o.clientSecret !== undefined)
+            data.clientSecretSealed = sealClientSecret(keyRing, current, o.clientSecret);
+          if (o.tokenUrl !== undefined) data.tokenUrl = o.tokenUrl;
+          if (o.authorizeUrl !== undefined) data.authorizeUrl = o.authorizeUrl;
+          if (o.scopes !== undefined) data.scopes = o.scopes;
+          if (o.authMethod !== undefined) data.authMethod = o.authMethod;
+        }
+      }
+      if (Object.keys(data).length === 0) return current;
+      const row = await withUniqueName(prisma.authClient.update({ where: { id, tenantId }, data }));
+      return toAuthClientView(row);
+    },
+
+    async remove(tenantId: string, id: string): Promise<void> {
+      await get(tenantId, id);
+      if (await prisma.authSecret.findFirst({ where: { authClientId: id }, select: { id: true } }))
+        throw inUse();
+      try {
+        // The foreign key (ON DELETE RESTRICT) settles a race with a secret created meanwhile.
+        await prisma.authClient.deleteMany({ where: { id, tenantId } });
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw inUse();
+        throw err;
+      }
+    },
+  };
+}
+
+export type AuthClientService = ReturnType<typeof createAuthClientService>;

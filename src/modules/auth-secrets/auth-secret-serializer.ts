@@ -1,0 +1,79 @@
+import type { AuthSecret } from '../../generated/prisma/client.js';
+import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
+import { rfc3339 } from '../../http/jsonapi/timestamps.js';
+import { presentCredentials, type StoredCredentials } from './credentials.js';
+
+type ShownColumns =
+  | 'id'
+  | 'tenantId'
+  | 'workspaceId'
+  | 'userId'
+  | 'authClientId'
+  | 'authType'
+  | 'name'
+  | 'state'
+  | 'error'
+  | 'expiresAt'
+  | 'refreshedAt'
+  | 'createdAt'
+  | 'updatedAt';
+
+export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
+  /** Opened credentials in their stored form; null when they could not be decrypted. */
+  credentials: StoredCredentials | null;
+  /** The instant `credentials.expires_in` is counted from (the write's own clock on create/patch). */
+  readAt: Date;
+};
+
+export function toAuthSecretView(
+  row: Pick<AuthSecret, ShownColumns>,
+  credentials: StoredCredentials | null,
+  readAt: Date,
+): AuthSecretView {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    workspaceId: row.workspaceId,
+    userId: row.userId,
+    authClientId: row.authClientId,
+    authType: row.authType,
+    name: row.name,
+    state: row.state,
+    error: row.error,
+    expiresAt: row.expiresAt,
+    refreshedAt: row.refreshedAt,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    credentials,
+    readAt,
+  };
+}
+
+export const authSecretSpec: ResourceSpec<AuthSecretView> = {
+  type: 'auth-secret',
+  id: (s) => s.id,
+  attributes: (s) => ({
+    name: s.name,
+    state: s.state,
+    error: s.error,
+    credentials: s.credentials ? presentCredentials(s.authType, s.credentials, s.expiresAt, s.readAt) : null,
+    expires_at: rfc3339(s.expiresAt),
+    refreshed_at: rfc3339(s.refreshedAt),
+    created_at: rfc3339(s.createdAt),
+    updated_at: rfc3339(s.updatedAt),
+  }),
+  selfPath: (s) => `/v2/workspaces/${s.workspaceId}/secrets/${s.id}`,
+  relationships: {
+    workspace: {
+      type: 'workspace',
+      id: (s) => s.workspaceId,
+      relatedPath: (s) => `/v2/workspaces/${s.workspaceId}`,
+    },
+    user: { type: 'user', id: (s) => s.userId, relatedPath: (s) => `/v2/users/${s.userId}` },
+    'auth-client': {
+      type: 'auth-client',
+      id: (s) => s.authClientId,
+      relatedPath: (s) => `/v2/tenants/${s.tenantId}/auth-clients/${s.authClientId}`,
+    },
+  },
+};

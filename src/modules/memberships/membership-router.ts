@@ -1,0 +1,60 @@
+import { assertResource, relationshipId } from '../../http/jsonapi/request-document.js';
+import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { membershipSpec } from './membership-serializer.js';
+import type { MembershipService } from './membership-service.js';
+
+export function membershipRoutes(memberships: MembershipService): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v2/workspaces/:workspace/memberships',
+      access: access.workspace('workspaces.membership.get'),
+      query: { paginated: true },
+      handler: async (ctx) =>
+        collectionResult(membershipSpec, await memberships.list(ctx.workspace.id, ctx.query.page), ctx),
+    },
+    {
+      method: 'GET',
+      path: '/v2/workspaces/:workspace/memberships/:id',
+      access: access.workspace('workspaces.membership.get'),
+      handler: async (ctx) =>
+        resourceResult(membershipSpec, await memberships.get(ctx.workspace.id, ctx.params.id ?? ''), ctx),
+    },
+    {
+      method: 'POST',
+      path: '/v2/workspaces/:workspace/memberships',
+      access: access.workspace('workspaces.membership.create'),
+      body: 'membership-create',
+      handler: async (ctx) => {
+        const data = assertResource(ctx.body, 'membership');
+        const user = relationshipId(data, ['user'], 'user');
+        const { role } = data.attributes as { role: string };
+        const membership = await memberships.create(ctx.workspace, { userId: user?.id ?? '', role });
+        return createdResult(membershipSpec, membership, ctx);
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/v2/workspaces/:workspace/memberships/:id',
+      access: access.workspace('workspaces.membership.edit'),
+      body: 'membership-update',
+      handler: async (ctx) => {
+        const id = ctx.params.id ?? '';
+        await memberships.get(ctx.workspace.id, id);
+        const data = assertResource(ctx.body, 'membership', id);
+        const { role } = data.attributes as { role: string };
+        return resourceResult(membershipSpec, await memberships.changeRole(ctx.workspace, id, role), ctx);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v2/workspaces/:workspace/memberships/:id',
+      access: access.workspace('workspaces.membership.delete'),
+      handler: async (ctx) => {
+        await memberships.remove(ctx.workspace, ctx.params.id ?? '');
+        return { status: 204 };
+      },
+    },
+  ];
+}

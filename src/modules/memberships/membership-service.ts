@@ -1,0 +1,106 @@
+import { isUniqueViolation } from '../../db/prisma-errors.js';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { ApiError, conflict, notFound } from '../../http/errors.js';
+import { type Page, toPage } from '../../http/jsonapi/pagination.js';
+import { isUuid } from '../../http/jsonapi/query.js';
+import type { WorkspaceScope } from '../../permissions/access-policy.js';
+import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
+import type { MembershipView } from './membership-serializer.js';
+
+const withRole = { role: { select: { name: true } } } as const;
+
+export function createMembershipService(prisma: PrismaClient) {
+  /** A role the tenant can assign: a built-in one or one of its own custom roles, by name. */
+  async function roleByName(tx: Prisma.TransactionClient, tenantId: string, name: string) {
+    const role = await tx.role.findFirst({
+      where: { name, OR: [{ tenantId: null }, { tenantId }] },
+      select: { id: true },
+    });
+    if (!role) {
+      throw new ApiError({
+        status: 422,
+        code: 'unknown_role',
+        title: 'Invalid value',
+        detail: `There is no role named "${name}" (see GET /v2/tenants/{tenant}/roles).`,
+        source: { pointer: '/data/attributes/role' },
+      });
+    }
+    return role.id;
+  }
+
+  /** Serialises owner changes per workspace so two requests cannot remove the last two owners at once. */
+  async function assertOwnerRemains(tx: Prisma.TransactionClient, workspaceId: string, leavingId: string) {
+    await tx.$queryRaw`SELECT id FROM workspaces WHERE id = ${workspaceId}::uuid FOR UPDATE`;
+    const others = await tx.membership.count({
+      where: { workspaceId, roleId: OWNER_ROLE_ID, id: { not: leavingId } },
+    });
+    if (others === 0) throw conflict('last_owner', 'A workspace must keep at least one owner.');
+  }
+
+  async function get(workspaceId: string, id: string): Promise<MembershipView> {
+    const m = isUuid(id)
+      ? await prisma.membership.findFirst({ where: { id, workspaceId }, include: withRole })
+      : null;
+    if (!m) throw notFound('membership');
+    return m;
+  }
+
+  return {
+    get,
+
+    async list(workspaceId: string, opts: { size: number; cursor?: string }): Promise<Page<MembershipView>> {
+      const rows = await prisma.membership.findMany({
+        where: { workspaceId, ...(opts.cursor ? { id: { gt: opts.cursor } } : {}) },
+        include: withRole,
+        orderBy: { id: 'asc' },
+        take: opts.size + 1,
+      });
+      return toPage(rows, opts.size);
+    },
+
+    async create(
+      workspace: WorkspaceScope,
+      input: { userId: string; role: string },
+    ): Promise<MembershipView> {
+      // The user must be in the workspace's tenant; another tenant's user is as good as absent.
+      const user = await prisma.user.findFirst({ where: { id: input.userId, tenantId: workspace.tenantId } });
+      if (!user) throw notFound('user');
+      try {
+        return await prisma.$transaction(async (tx) => {
+          const roleId = await roleByName(tx, workspace.tenantId, input.role);
+          return tx.membership.create({
+            data: { tenantId: workspace.tenantId, workspaceId: workspace.id, userId: user.id, roleId },
+            include: withRole,
+          });
+        });
+      } catch (err) {
+        if (isUniqueViolation(err)) {
+          throw conflict('already_member', 'This user is already a member of the workspace.', {
+            pointer: '/data/relationships/user',
+          });
+        }
+        throw err;
+      }
+    },
+
+    async changeRole(workspace: WorkspaceScope, id: string, role: string): Promise<MembershipView> {
+      const current = await get(workspace.id, id);
+      return prisma.$transaction(async (tx) => {
+        const roleId = await roleByName(tx, workspace.tenantId, role);
+        if (current.roleId === OWNER_ROLE_ID && roleId !== OWNER_ROLE_ID)
+          await assertOwnerRemains(tx, workspace.id, id);
+        return tx.membership.update({ where: { id }, data: { roleId }, include: withRole });
+      });
+    },
+
+    async remove(workspace: WorkspaceScope, id: string): Promise<void> {
+      const current = await get(workspace.id, id);
+      await prisma.$transaction(async (tx) => {
+        if (current.roleId === OWNER_ROLE_ID) await assertOwnerRemains(tx, workspace.id, id);
+        await tx.membership.delete({ where: { id } });
+      });
+    },
+  };
+}
+
+export type MembershipService = ReturnType<typeof createMembershipService>;

@@ -1,0 +1,44 @@
+import { notFound } from '../../http/errors.js';
+import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
+import { collectionResult, resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import {
+  ALL_PERMISSIONS,
+  isWorkspacePermission,
+  type Permission,
+  TENANT_PERMISSIONS,
+  WORKSPACE_PERMISSIONS,
+} from '../../permissions/permission-catalogue.js';
+
+const describe = (p: Permission) =>
+  isWorkspacePermission(p)
+    ? WORKSPACE_PERMISSIONS[p]
+    : TENANT_PERMISSIONS[p as keyof typeof TENANT_PERMISSIONS];
+
+export const permissionSpec: ResourceSpec<Permission> = {
+  type: 'permission',
+  id: (p) => p,
+  attributes: (p) => ({ scope: isWorkspacePermission(p) ? 'workspace' : 'tenant', description: describe(p) }),
+  selfPath: (p) => `/v2/permissions/${p}`,
+};
+
+export function permissionRoutes(): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v2/permissions',
+      access: access.authenticated,
+      handler: async (ctx) => collectionResult(permissionSpec, ALL_PERMISSIONS, ctx),
+    },
+    {
+      method: 'GET',
+      path: '/v2/permissions/:id',
+      access: access.authenticated,
+      handler: async (ctx) => {
+        const p = ALL_PERMISSIONS.find((x) => x === ctx.params.id);
+        if (!p) throw notFound('permission');
+        return resourceResult(permissionSpec, p, ctx);
+      },
+    },
+  ];
+}

@@ -1,0 +1,60 @@
+import { assertResource } from '../../http/jsonapi/request-document.js';
+import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { roleSpec } from './role-serializer.js';
+import type { RoleInput, RoleService } from './role-service.js';
+
+export function roleRoutes(roles: RoleService): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v2/tenants/:tenant/roles',
+      access: access.tenant('tenants.role.get'),
+      query: { paginated: true },
+      handler: async (ctx) =>
+        collectionResult(roleSpec, await roles.list(ctx.principal.tenantId, ctx.query.page), ctx),
+    },
+    {
+      method: 'GET',
+      path: '/v2/tenants/:tenant/roles/:id',
+      access: access.tenant('tenants.role.get'),
+      handler: async (ctx) =>
+        resourceResult(roleSpec, await roles.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
+    },
+    {
+      method: 'POST',
+      path: '/v2/tenants/:tenant/roles',
+      access: access.tenant('tenants.role.create'),
+      body: 'role-create',
+      handler: async (ctx) => {
+        const a = assertResource(ctx.body, 'role').attributes as Required<RoleInput>;
+        return createdResult(roleSpec, await roles.create(ctx.principal.tenantId, a), ctx);
+      },
+    },
+    {
+      method: 'PATCH',
+      path: '/v2/tenants/:tenant/roles/:id',
+      access: access.tenant('tenants.role.edit'),
+      body: 'role-update',
+      handler: async (ctx) => {
+        const id = ctx.params.id ?? '';
+        await roles.get(ctx.principal.tenantId, id);
+        const data = assertResource(ctx.body, 'role', id);
+        return resourceResult(
+          roleSpec,
+          await roles.update(ctx.principal.tenantId, id, data.attributes ?? {}),
+          ctx,
+        );
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v2/tenants/:tenant/roles/:id',
+      access: access.tenant('tenants.role.delete'),
+      handler: async (ctx) => {
+        await roles.remove(ctx.principal.tenantId, ctx.params.id ?? '');
+        return { status: 204 };
+      },
+    },
+  ];
+}

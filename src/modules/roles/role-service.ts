@@ -1,0 +1,107 @@
+import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import { conflict, notFound, unprocessable } from '../../http/errors.js';
+import { type Page, toPage } from '../../http/jsonapi/pagination.js';
+import { isUuid } from '../../http/jsonapi/query.js';
+import { BUILT_IN_ROLES, isWorkspacePermission } from '../../permissions/permission-catalogue.js';
+import type { RoleView } from './role-serializer.js';
+
+export interface RoleInput {
+  name?: string;
+  permissions?: string[];
+}
+
+function validateInput(input: RoleInput): void {
+  const problems = (input.permissions ?? []).flatMap((p, i) =>
+    isWorkspacePermission(p)
+      ? []
+      : [
+          {
+            code: 'invalid_permission',
+            detail: `"${p}" is not a workspace permission; custom roles hold workspace permissions only.`,
+            pointer: `/data/attributes/permissions/${i}`,
+          },
+        ],
+  );
+  if (problems.length > 0) throw unprocessable(problems);
+  if (input.name !== undefined && BUILT_IN_ROLES.some((r) => r.name === input.name)) {
+    throw conflict('name_taken', `"${input.name}" is the name of a built-in role.`, {
+      pointer: '/data/attributes/name',
+    });
+  }
+}
+
+const nameTaken = () =>
+  conflict('name_taken', 'A role with this name already exists in the tenant.', {
+    pointer: '/data/attributes/name',
+  });
+
+export function createRoleService(prisma: PrismaClient) {
+  const view =
+    (tenantId: string) =>
+    <R extends Omit<RoleView, 'viewTenantId'>>(r: R): RoleView => ({ ...r, viewTenantId: tenantId });
+
+  async function get(tenantId: string, id: string): Promise<RoleView> {
+    const role = isUuid(id)
+      ? await prisma.role.findFirst({ where: { id, OR: [{ tenantId }, { tenantId: null }] } })
+      : null;
+    if (!role) throw notFound('role');
+    return view(tenantId)(role);
+  }
+
+  async function getCustom(tenantId: string, id: string): Promise<RoleView> {
+    const role = await get(tenantId, id);
+    if (role.builtIn) throw conflict('built_in_role', 'Built-in roles are read-only.');
+    return role;
+  }
+
+  return {
+    get,
+
+    /** Built-in roles first (their ids sort lowest), then the tenant's custom roles. */
+    async list(tenantId: string, opts: { size: number; cursor?: string }): Promise<Page<RoleView>> {
+      const rows = await prisma.role.findMany({
+        where: {
+          OR: [{ tenantId }, { tenantId: null }],
+          ...(opts.cursor ? { id: { gt: opts.cursor } } : {}),
+        },
+        orderBy: { id: 'asc' },
+        take: opts.size + 1,
+      });
+      return toPage(rows.map(view(tenantId)), opts.size);
+    },
+
+    async create(tenantId: string, input: Required<RoleInput>): Promise<RoleView> {
+      validateInput(input);
+      try {
+        return view(tenantId)(await prisma.role.create({ data: { tenantId, ...input, builtIn: false } }));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken();
+        throw err;
+      }
+    },
+
+    async update(tenantId: string, id: string, input: RoleInput): Promise<RoleView> {
+      await getCustom(tenantId, id);
+      validateInput(input);
+      try {
+        return view(tenantId)(await prisma.role.update({ where: { id, tenantId }, data: input }));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw nameTaken();
+        throw err;
+      }
+    },
+
+    async remove(tenantId: string, id: string): Promise<void> {
+      await getCustom(tenantId, id);
+      try {
+        await prisma.role.delete({ where: { id, tenantId } });
+      } catch (err) {
+        if (isForeignKeyViolation(err)) throw conflict('role_in_use', 'Memberships still use this role.');
+        throw err;
+      }
+    },
+  };
+}
+
+export type RoleService = ReturnType<typeof createRoleService>;

@@ -1,0 +1,20 @@
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import { notFound } from '../../http/errors.js';
+import { resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { tenantSpec } from './tenant-serializer.js';
+
+export function tenantRoutes(prisma: PrismaClient): RouteDefinition[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v2/tenants/:tenant',
+      access: access.tenantMember,
+      handler: async (ctx) => {
+        const tenant = await prisma.tenant.findUnique({ where: { id: ctx.principal.tenantId } });
+        if (!tenant) throw notFound('tenant');
+        return resourceResult(tenantSpec, tenant, ctx);
+      },
+    },
+  ];
+}

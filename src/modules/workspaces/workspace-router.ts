@@ -1,0 +1,55 @@
+import { assertResource } from '../../http/jsonapi/request-document.js';
+import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { workspaceSpec } from './workspace-serializer.js';
+import type { WorkspaceService } from './workspace-service.js';
+
+export function workspaceRoutes(workspaces: WorkspaceService): RouteDefinition[] {
+  return [
+    {
+      method: 'POST',
+      path: '/v2/tenants/:tenant/workspaces',
+      access: access.tenant('tenants.workspace.create'),
+      body: 'workspace-create',
+      handler: async (ctx) => {
+        const { name } = assertResource(ctx.body, 'workspace').attributes as { name: string };
+        return createdResult(workspaceSpec, await workspaces.create(ctx.principal, name), ctx);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/v2/tenants/:tenant/workspaces',
+      access: access.tenantMember,
+      query: { paginated: true },
+      handler: async (ctx) =>
+        collectionResult(workspaceSpec, await workspaces.listVisible(ctx.principal, ctx.query.page), ctx),
+    },
+    {
+      method: 'GET',
+      path: '/v2/workspaces/:workspace',
+      access: access.workspace('workspaces.workspace.get'),
+      handler: async (ctx) => resourceResult(workspaceSpec, ctx.workspace, ctx),
+    },
+    {
+      method: 'PATCH',
+      path: '/v2/workspaces/:workspace',
+      access: access.workspace('workspaces.workspace.edit'),
+      body: 'workspace-update',
+      handler: async (ctx) => {
+        const data = assertResource(ctx.body, 'workspace', ctx.workspace.id);
+        const name = (data.attributes as { name?: string } | undefined)?.name;
+        const updated = name === undefined ? ctx.workspace : await workspaces.rename(ctx.workspace, name);
+        return resourceResult(workspaceSpec, updated, ctx);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/v2/workspaces/:workspace',
+      access: access.workspace('workspaces.workspace.delete'),
+      handler: async (ctx) => {
+        await workspaces.remove(ctx.workspace);
+        return { status: 204 };
+      },
+    },
+  ];
+}

@@ -1,0 +1,84 @@
+// Wires the refresher: store → metrics → provider client → coordinator → service → route and
+// worker. The composition root calls this once per application; entry points start the worker.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import type { KeyRing } from '../crypto/key-ring.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import { createProviderClient } from './provider-client.js';
+import { localCoordinator, redisCoordinator } from './refresh-lease.js';
+import { createRefreshMetrics, type RefreshMetrics } from './refresh-metrics.js';
+import { createRefreshService, type RefreshService } from './refresh-service.js';
+import { createRefreshStore, type RefreshStore } from './refresh-store.js';
+import { RefreshWorker } from './refresh-worker.js';
+
+export interface RefreshModuleOptions {
+  prisma: PrismaClient;
+  config: Config;
+  logger: Logger;
+  keyRing: KeyRing;
+  registry: Registry;
+  /** Cross-process single flight; without it coordination is in-process only (one process). */
+  redis?: Redis | undefined;
+}
+
+export interface RefreshModule {
+  store: RefreshStore;
+  service: RefreshService;
+  metrics: RefreshMetrics;
+  /** A worker for this process (not started). */
+  createWorker(): RefreshWorker;
+}
+
+/**
+ * Lease and claim lifetimes derived from the provider timeout: the lease outlives one provider
+ * call plus the database work around it (and is extended while its owner works); a worker's
+ * claim outlives the lease, so only a dead worker's claim lapses.
+ */
+export function refreshTimings(oauthTimeoutMs: number) {
+  const leaseTtlMs = oauthTimeoutMs + 2000;
+  return { leaseTtlMs, claimTtlMs: leaseTtlMs + 2000 };
+}
+
+export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
+  const { config, logger } = opts;
+  const timings = refreshTimings(config.oauthTimeoutMs);
+  const store = createRefreshStore(opts.prisma);
+  const metrics = createRefreshMetrics(opts.registry, () => store.countDue(config.refreshAheadSeconds));
+  const provider = createProviderClient({
+    timeoutMs: config.oauthTimeoutMs,
+    allowLoopback: config.oauthAllowLoopbackHttp,
+    metrics,
+  });
+  const coordinator = opts.redis
+    ? redisCoordinator(opts.redis, {
+        leaseTtlMs: timings.leaseTtlMs,
+        onLeaseLost: (id) => logger.warn({ authSecretId: id }, 'refresh lease lost while refreshing'),
+      })
+    : localCoordinator;
+  const service = createRefreshService({
+    store,
+    provider,
+    coordinator,
+    keyRing: opts.keyRing,
+    logger,
+    metrics,
+    aheadSeconds: config.refreshAheadSeconds,
+  });
+  return {
+    store,
+    service,
+    metrics,
+    createWorker: () =>
+      new RefreshWorker({
+        store,
+        service,
+        logger,
+        concurrency: config.refreshConcurrency,
+        pollMs: Math.round(config.refreshPollSeconds * 1000),
+        aheadSeconds: config.refreshAheadSeconds,
+        claimTtlMs: timings.claimTtlMs,
+      }),
+  };
+}

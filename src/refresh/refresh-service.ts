@@ -1,0 +1,151 @@
+// One refresh path for both triggers (POST …/refresh and the worker), so that they can never both
+// call the provider for one secret: in-process single flight → cross-process lease (Redis when
+// configured) → re-read the secret and skip when someone else already renewed it → provider call
+// → conditional write. The outcome is shared with every caller that joined.
+import type { Logger } from 'pino';
+import type { KeyRing } from '../crypto/key-ring.js';
+import type { AuthSecret } from '../generated/prisma/client.js';
+import { openClientSecret } from '../modules/auth-clients/client-secret.js';
+import { openCredentials, sealCredentials } from '../modules/auth-secrets/credentials.js';
+import { CoordinationError, type RefreshCoordinator, type SharedOutcome } from './refresh-lease.js';
+import type { RefreshMetrics, RefreshTrigger } from './refresh-metrics.js';
+import { decideFailure } from './refresh-policy.js';
+import type { RefreshStore, RefreshTarget } from './refresh-store.js';
+import type { ProviderClient } from './provider-client.js';
+import { ProviderError } from './provider-error.js';
+import { SingleFlight } from './single-flight.js';
+
+export interface RefreshRequest {
+  trigger: RefreshTrigger;
+  /**
+   * request: when the caller asked; a secret refreshed at or after this instant already carries
+   * the token the caller wants. Worker: unused (a secret no longer due needs nothing).
+   */
+  startedAt: Date;
+}
+
+export interface RefreshServiceDependencies {
+  store: RefreshStore;
+  provider: ProviderClient;
+  coordinator: RefreshCoordinator;
+  keyRing: KeyRing;
+  logger: Logger;
+  metrics: RefreshMetrics;
+  aheadSeconds: number;
+  now?: () => Date;
+}
+
+export function createRefreshService(deps: RefreshServiceDependencies) {
+  const flights = new SingleFlight<string, SharedOutcome>();
+  const now = deps.now ?? (() => new Date());
+  const log = deps.logger.child({ component: 'refresh' });
+
+  function alreadyRenewed(secret: AuthSecret, request: RefreshRequest): boolean {
+    if (request.trigger === 'request') {
+      return secret.refreshedAt !== null && secret.refreshedAt.getTime() >= request.startedAt.getTime();
+    }
+    const dueBy = now().getTime() + deps.aheadSeconds * 1000;
+    return secret.state !== 'ready' || secret.expiresAt === null || secret.expiresAt.getTime() > dueBy;
+  }
+
+  async function attempt(id: string, request: RefreshRequest): Promise<SharedOutcome> {
+    // Re-read under the lease: another process may have renewed the secret while we waited.
+    const target = await deps.store.load(id);
+    if (!target || target.secret.authType !== 'oauth2') return { kind: 'gone' };
+    if (alreadyRenewed(target.secret, request)) return { kind: 'already_renewed' };
+    return callProvider(target, request);
+  }
+
+  async function callProvider({ secret, client }: RefreshTarget, request: RefreshRequest): Promise<SharedOutcome> {
+    const credentials = openCredentials(deps.keyRing, secret);
+    const oldRefreshToken = typeof credentials.refresh_token === 'string' ? credentials.refresh_token : '';
+    try {
+      if (!client.tokenUrl || !client.clientId || !client.clientSecretSealed) {
+        throw new ProviderError('invalid_response', 'The auth-client has no complete oauth2 configuration.');
+      }
+      const tokens = await deps.provider.refresh({
+        tokenUrl: client.tokenUrl,
+        clientId: client.clientId,
+        clientSecret: openClientSecret(deps.keyRing, client, client.clientSecretSealed),
+        authMethod: client.authMethod ?? 'client_secret_basic',
+        refreshToken: oldRefreshToken,
+      });
+      const at = now();
+      // A provider that does not rotate sends no refresh_token: the old one stays valid and is kept.
+      const stored = { access_token: tokens.accessToken, refresh_token: tokens.refreshToken ?? oldRefreshToken };
+      const written = await deps.store.recordSuccess(
+        secret,
+        sealCredentials(deps.keyRing, secret, stored),
+        tokens.expiresAt,
+        at,
+      );
+      if (!written) {
+        log.warn({ authSecretId: secret.id }, 'auth-secret changed during its refresh; the new token was not stored');
+        return { kind: 'already_renewed' };
+      }
+      log.info(
+        { authSecretId: secret.id, trigger: request.trigger, rotated: tokens.refreshToken !== undefined },
+        'auth-secret refreshed',
+      );
+      return { kind: 'refreshed' };
+    } catch (err) {
+      if (!(err instanceof ProviderError)) throw err;
+      return recordFailure(secret, err, request);
+    }
+  }
+
+  async function recordFailure(secret: AuthSecret, err: ProviderError, request: RefreshRequest) {
+    const at = now();
+    const decision = decideFailure({
+      kind: err.kind,
+      detail: err.detail,
+      previousFailures: secret.failureCount,
+      expiresAt: secret.expiresAt,
+      now: at,
+      trigger: request.trigger,
+    });
+    await deps.store.recordFailure(secret, { kind: err.kind, at, ...decision });
+    log.warn(
+      {
+        authSecretId: secret.id,
+        trigger: request.trigger,
+        kind: err.kind,
+        providerStatus: err.status,
+        failureCount: decision.failureCount,
+        state: decision.errorText ? 'error' : secret.state,
+      },
+      'auth-secret refresh failed',
+    );
+    if (err.kind === 'rejected') return { kind: 'rejected' } as const;
+    return { kind: 'failed', error: err.kind, detail: err.detail } as const;
+  }
+
+  return {
+    /** Refreshes secret `id` (or joins the refresh already running for it). */
+    async refresh(id: string, request: RefreshRequest): Promise<SharedOutcome> {
+      deps.metrics.attempts.inc({ trigger: request.trigger });
+      try {
+        const { promise } = flights.run(id, async () => {
+          const { outcome } = await deps.coordinator.exclusive(id, () => attempt(id, request));
+          return outcome;
+        });
+        const outcome = await promise;
+        deps.metrics.outcomes.inc({ trigger: request.trigger, outcome: outcomeLabel(outcome) });
+        return outcome;
+      } catch (err) {
+        const outcome = err instanceof CoordinationError ? 'coordination_error' : 'internal_error';
+        deps.metrics.outcomes.inc({ trigger: request.trigger, outcome });
+        throw err;
+      }
+    },
+
+    /** Settles when no refresh is running in this process (shutdown). */
+    idle: () => flights.idle(),
+  };
+}
+
+export type RefreshService = ReturnType<typeof createRefreshService>;
+
+function outcomeLabel(outcome: SharedOutcome): string {
+  return outcome.kind === 'failed' ? outcome.error : outcome.kind;
+}

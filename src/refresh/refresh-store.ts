@@ -1,0 +1,151 @@
+// Database access of the refresher. Every write is conditional on the row being unchanged since it
+// was read (updated_at), so a PATCH that lands during a provider call is never overwritten and a
+// refresh can never be stored twice. Bookkeeping-only writes (failure counters, claims) keep
+// updated_at: the resource a client sees did not change.
+import type { AuthClient, AuthSecret, PrismaClient } from '../generated/prisma/client.js';
+
+export interface RefreshTarget {
+  secret: AuthSecret;
+  client: Pick<AuthClient, 'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'>;
+}
+
+export interface Claim {
+  id: string;
+  expiresAt: Date;
+  claimedUntil: Date;
+}
+
+export interface FailureRecord {
+  kind: string;
+  at: Date;
+  failureCount: number;
+  nextAttemptAt: Date | null;
+  /** Set: the secret becomes state error with this text (updated_at moves: the resource changed). */
+  errorText?: string | undefined;
+}
+
+export function createRefreshStore(prisma: PrismaClient) {
+  return {
+    /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
+    async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
+      const row = await prisma.authSecret.findFirst({ where: { id, workspaceId }, select: { authType: true } });
+      return row?.authType ?? null;
+    },
+
+    async load(id: string): Promise<RefreshTarget | null> {
+      const secret = await prisma.authSecret.findUnique({ where: { id } });
+      if (!secret) return null;
+      const client = await prisma.authClient.findUnique({
+        where: { id: secret.authClientId },
+        select: {
+          id: true,
+          tenantId: true,
+          authType: true,
+          tokenUrl: true,
+          clientId: true,
+          clientSecretSealed: true,
+          authMethod: true,
+        },
+      });
+      return client ? { secret, client } : null;
+    },
+
+    /** Stores renewed credentials; false when the row changed or vanished since `secret` was read. */
+    async recordSuccess(
+      secret: AuthSecret,
+      credentialsSealed: Uint8Array<ArrayBuffer>,
+      expiresAt: Date | null,
+      at: Date,
+    ): Promise<boolean> {
+      const { count } = await prisma.authSecret.updateMany({
+        where: { id: secret.id, updatedAt: secret.updatedAt },
+        data: {
+          credentialsSealed,
+          expiresAt,
+          refreshedAt: at,
+          state: 'ready',
+          error: null,
+          failureCount: 0,
+          nextAttemptAt: null,
+          updatedAt: at,
+        },
+      });
+      return count === 1;
+    },
+
+    async recordFailure(secret: AuthSecret, failure: FailureRecord): Promise<boolean> {
+      const { count } = await prisma.authSecret.updateMany({
+        where: { id: secret.id, updatedAt: secret.updatedAt },
+        data: {
+          lastFailureAt: failure.at,
+          lastFailureKind: failure.kind,
+          failureCount: failure.failureCount,
+          nextAttemptAt: failure.nextAttemptAt,
+          ...(failure.errorText !== undefined
+            ? { state: 'error', error: failure.errorText, updatedAt: failure.at }
+            : { updatedAt: secret.updatedAt }),
+        },
+      });
+      return count === 1;
+    },
+
+    /**
+     * Claims up to `limit` due secrets after `cursor` (expires_at, id order) for `claimTtlMs`:
+     * their next_attempt_at moves past the claim, so no other worker takes them meanwhile, and a
+     * worker killed mid-refresh loses its claim when the TTL runs out. SKIP LOCKED lets several
+     * workers claim side by side; the transaction is one statement long.
+     */
+    async claimDue(opts: {
+      limit: number;
+      aheadSeconds: number;
+      claimTtlMs: number;
+      cursor?: { expiresAt: Date; id: string } | undefined;
+    }): Promise<Claim[]> {
+      const cursorAt = opts.cursor?.expiresAt ?? null;
+      const cursorId = opts.cursor?.id ?? null;
+      const rows = await prisma.$queryRaw<{ id: string; expires_at: Date; next_attempt_at: Date }[]>`
+        UPDATE auth_secrets AS s
+        SET next_attempt_at = now() + ${opts.claimTtlMs}::int * interval '1 millisecond'
+        FROM (
+          SELECT id FROM auth_secrets
+          WHERE auth_type = 'oauth2' AND state = 'ready'
+            AND expires_at <= now() + ${opts.aheadSeconds}::int * interval '1 second'
+            AND (next_attempt_at IS NULL OR next_attempt_at <= now())
+            AND (${cursorAt}::timestamptz IS NULL OR (expires_at, id) > (${cursorAt}::timestamptz, ${cursorId}::uuid))
+          ORDER BY expires_at, id
+          LIMIT ${opts.limit}::int
+          FOR UPDATE SKIP LOCKED
+        ) AS due
+        WHERE s.id = due.id
+        RETURNING s.id, s.expires_at, s.next_attempt_at`;
+      return rows
+        .map((r) => ({ id: r.id, expiresAt: r.expires_at, claimedUntil: r.next_attempt_at }))
+        .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+
+    /** Gives a claim back (the secret turned out not to need the worker); only if it is still ours. */
+    async releaseClaim(claim: Claim): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE auth_secrets SET next_attempt_at = NULL
+        WHERE id = ${claim.id}::uuid AND next_attempt_at = ${claim.claimedUntil}::timestamptz`;
+    },
+
+    /** Postpones a claimed secret after an unexpected error (not a provider failure). */
+    async deferClaim(claim: Claim, until: Date): Promise<void> {
+      await prisma.$executeRaw`
+        UPDATE auth_secrets SET next_attempt_at = ${until}::timestamptz
+        WHERE id = ${claim.id}::uuid AND next_attempt_at = ${claim.claimedUntil}::timestamptz`;
+    },
+
+    /** Secrets the worker would renew now (for the metrics gauge). */
+    async countDue(aheadSeconds: number): Promise<number> {
+      const [row] = await prisma.$queryRaw<{ n: number }[]>`
+        SELECT count(*)::int AS n FROM auth_secrets
+        WHERE auth_type = 'oauth2' AND state = 'ready'
+          AND expires_at <= now() + ${aheadSeconds}::int * interval '1 second'`;
+      return row?.n ?? 0;
+    },
+  };
+}
+
+export type RefreshStore = ReturnType<typeof createRefreshStore>;

@@ -1,0 +1,134 @@
+// Renews OAuth2 tokens ahead of expiry (issue 4 §3). Each sweep walks the due secrets by cursor
+// (expires_at, id), claiming only as many as it has free slots so a claim never waits in a queue,
+// and runs at most `concurrency` refreshes at once. Every secret goes through the same refresh
+// service as POST …/refresh, so the worker and an on-demand refresh never both call the provider.
+// One secret's failure is logged and postponed; it never stops the sweep.
+import type { Logger } from 'pino';
+import { backoffDelayMs } from './refresh-policy.js';
+import type { RefreshService } from './refresh-service.js';
+import type { Claim, RefreshStore } from './refresh-store.js';
+
+export interface RefreshWorkerOptions {
+  store: RefreshStore;
+  service: RefreshService;
+  logger: Logger;
+  concurrency: number;
+  pollMs: number;
+  aheadSeconds: number;
+  /** How long a claim keeps other workers off a secret; must exceed the lease TTL. */
+  claimTtlMs: number;
+  /** A sweep stops claiming after this long and the next one starts from the top. */
+  sweepBudgetMs?: number;
+}
+
+export interface SweepStats {
+  claimed: number;
+  refreshed: number;
+  failed: number;
+}
+
+export class RefreshWorker {
+  readonly #opts: RefreshWorkerOptions;
+  readonly #log: Logger;
+  #running = false;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(opts: RefreshWorkerOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger.child({ component: 'refresh-worker' });
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#stopping = false;
+    this.#loop = this.#run();
+    this.#log.info(
+      { concurrency: this.#opts.concurrency, pollMs: this.#opts.pollMs, aheadSeconds: this.#opts.aheadSeconds },
+      'refresh worker started',
+    );
+  }
+
+  /** Stops claiming, lets the refreshes already running finish, then resolves. */
+  async stop(): Promise<void> {
+    if (!this.#running) return;
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    this.#running = false;
+    this.#log.info('refresh worker stopped');
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.sweep();
+      } catch (err) {
+        this.#log.error({ err }, 'refresh sweep failed');
+      }
+      if (this.#stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#opts.pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** One pass over the secrets due now. Public for tests and for a one-shot run. */
+  async sweep(): Promise<SweepStats> {
+    const { store, concurrency } = this.#opts;
+    const stats: SweepStats = { claimed: 0, refreshed: 0, failed: 0 };
+    const deadline = Date.now() + (this.#opts.sweepBudgetMs ?? 60_000);
+    const active = new Set<Promise<void>>();
+    let cursor: { expiresAt: Date; id: string } | undefined;
+    try {
+      while (Date.now() < deadline) {
+        // Checked each round: a stopping worker claims nothing more but still finishes what it holds.
+        if (this.#stopping) break;
+        const free = concurrency - active.size;
+        if (free <= 0) {
+          await Promise.race(active);
+          continue;
+        }
+        const claims = await store.claimDue({
+          limit: free,
+          aheadSeconds: this.#opts.aheadSeconds,
+          claimTtlMs: this.#opts.claimTtlMs,
+          cursor,
+        });
+        if (claims.length === 0) break;
+        const last = claims[claims.length - 1] as Claim;
+        cursor = { expiresAt: last.expiresAt, id: last.id };
+        stats.claimed += claims.length;
+        for (const claim of claims) {
+          const task = this.#renew(claim, stats).finally(() => active.delete(task));
+          active.add(task);
+        }
+      }
+    } finally {
+      await Promise.allSettled(active);
+    }
+    return stats;
+  }
+
+  async #renew(claim: Claim, stats: SweepStats): Promise<void> {
+    try {
+      const outcome = await this.#opts.service.refresh(claim.id, { trigger: 'worker', startedAt: new Date() });
+      if (outcome.kind === 'refreshed') stats.refreshed += 1;
+      else if (outcome.kind === 'already_renewed') await this.#opts.store.releaseClaim(claim);
+      else if (outcome.kind === 'failed' || outcome.kind === 'rejected') stats.failed += 1;
+    } catch (err) {
+      stats.failed += 1;
+      this.#log.error({ err, authSecretId: claim.id }, 'refresh of one auth-secret failed unexpectedly');
+      await this.#opts.store
+        .deferClaim(claim, new Date(Date.now() + backoffDelayMs(1)))
+        .catch((e: unknown) => this.#log.error({ err: e, authSecretId: claim.id }, 'could not postpone a claim'));
+    }
+  }
+}

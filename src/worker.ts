@@ -1,0 +1,75 @@
+// Entry point of `npm run worker`: a refresh worker on its own, for deployments with several
+// processes (docs/adr/0004-refresh-single-flight.md). It needs the shared PostgreSQL and Redis:
+// on the embedded default the PGlite files belong to the one `npm start` process, which runs the
+// worker itself; and without Redis a separate worker could race the servers' on-demand refreshes.
+// SIGTERM/SIGINT: stop claiming, finish the refreshes in flight, close Redis and the database.
+import { Registry } from 'prom-client';
+import { ConfigError, loadConfig } from './config/config.js';
+import { openInfrastructure, StartupError } from './infrastructure.js';
+import { createLogger } from './observability/logger.js';
+import { closeRedis, openRedis } from './refresh/redis-connection.js';
+import { createRefreshModule } from './refresh/refresh-module.js';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  if (!config.databaseUrl) {
+    throw new StartupError(
+      '`npm run worker` needs DATABASE_URL. On the embedded default (no DATABASE_URL) only one process may ' +
+        'open the PGlite files, so the refresh worker runs inside `npm start`: start that instead.',
+    );
+  }
+  if (!config.redisUrl) {
+    throw new StartupError(
+      '`npm run worker` needs REDIS_URL: without Redis, refreshes are coordinated inside one process only, ' +
+        'and every `npm start` already runs a refresh worker. Set REDIS_URL for several processes.',
+    );
+  }
+  const infra = await openInfrastructure(config, logger, 'server');
+  const redis = await openRedis(config.redisUrl, logger).catch(async (err: unknown) => {
+    await infra.close().catch(() => undefined);
+    throw err;
+  });
+  const refresh = createRefreshModule({
+    prisma: infra.prisma,
+    config,
+    logger,
+    keyRing: infra.keyRing,
+    registry: new Registry(),
+    redis,
+  });
+  const worker = refresh.createWorker();
+  worker.start();
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await worker.stop();
+    await refresh.service.idle();
+    await closeRedis(redis);
+    await infra.close();
+    logger.info('stopped');
+    logger.flush();
+    process.exitCode = 0;
+  };
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      stop(signal).catch((err: unknown) => {
+        logger.error({ err }, 'error during shutdown');
+        process.exit(1);
+      });
+    });
+  }
+}
+
+main().catch((err: unknown) => {
+  const known = err instanceof ConfigError || (err instanceof Error && ['StartupError', 'KeyRingError'].includes(err.name));
+  process.stderr.write(
+    known && err instanceof Error
+      ? `${err.message}\n`
+      : `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
