@@ -13,14 +13,21 @@ const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: st
     code: 'code',
     title: 'title',
     detail: 'detail',
-    source: 'source',
+    // ts-japi maps each source member from a flat field of the error object.
+    source: { pointer: 'sourcePointer', parameter: 'sourceParameter', header: 'sourceHeader' },
   } as never,
 });
 
 export function renderErrors(res: Response, error: ApiError): void {
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
   const document = errorSerializer.serialize(
-    error.items.map((i) => ({ ...i, statusText: String(i.status) })),
+    error.items.map((i) => ({
+      ...i,
+      statusText: String(i.status),
+      sourcePointer: i.source?.pointer,
+      sourceParameter: i.source?.parameter,
+      sourceHeader: i.source?.header,
+    })),
   );
   sendDocument(res, error.status, document);
 }

@@ -6,7 +6,7 @@ import type { Authenticate } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { AccessPolicy } from '../permissions/access-policy.js';
-import { badRequest, forbidden, notFound } from './errors.js';
+import { ApiError, type ApiErrorItem, badRequest, forbidden, notFound } from './errors.js';
 import { baseUrlFor, createLinks } from './jsonapi/links.js';
 import { isUuid, parseQuery } from './jsonapi/query.js';
 import { sendDocument } from './jsonapi/send.js';
@@ -53,22 +53,40 @@ async function handle(route: RouteDefinition, deps: RouteDependencies, req: Requ
     requestLocals(req).principal = ctx.principal;
     await authorize(route, deps, ctx, ctx.principal);
   }
-  ctx.query = parseQuery(req.query as Record<string, unknown>, route.query ?? {}, route.method);
-  if (route.body) {
-    if (
-      req.body === undefined ||
-      req.body === null ||
-      typeof req.body !== 'object' ||
-      Array.isArray(req.body)
-    ) {
-      throw badRequest('invalid_document', 'The request body must be a JSON:API document (a JSON object).', {
-        pointer: '',
-      });
-    }
-    deps.schemas.assertValid(route.body, req.body);
-    ctx.body = req.body;
-  }
+  // Query and body are checked independently and their problems reported together
+  // (API.md §1: every problem found, not only the first).
+  const problems = [
+    ...collectProblems(() => {
+      ctx.query = parseQuery(req.query as Record<string, unknown>, route.query ?? {}, route.method);
+    }),
+    ...collectProblems(() => {
+      if (route.body) ctx.body = validBody(deps.schemas, route.body, req.body);
+    }),
+  ];
+  // Sorted by status so the most general one (400) sets the response status.
+  if (problems.length > 0) throw new ApiError(problems.sort((a, b) => a.status - b.status));
   return route.handler(ctx);
+}
+
+function validBody(schemas: SchemaRegistry, schemaId: string, body: unknown): unknown {
+  if (body === undefined || body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw badRequest('invalid_document', 'The request body must be a JSON:API document (a JSON object).', {
+      pointer: '',
+    });
+  }
+  schemas.assertValid(schemaId, body);
+  return body;
+}
+
+/** Runs a check; the items of an ApiError it throws are returned, anything else propagates. */
+function collectProblems(check: () => void): ApiErrorItem[] {
+  try {
+    check();
+    return [];
+  } catch (err) {
+    if (err instanceof ApiError) return err.items;
+    throw err;
+  }
 }
 
 async function authorize(

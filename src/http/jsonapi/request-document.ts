@@ -1,5 +1,5 @@
 // Small helpers for reading already schema-validated JSON:API request documents.
-import { conflict } from '../errors.js';
+import { ApiError, conflict } from '../errors.js';
 
 export interface ResourceDocument<A = Record<string, unknown>> {
   data: {
@@ -10,11 +10,24 @@ export interface ResourceDocument<A = Record<string, unknown>> {
   };
 }
 
-/** 409 when the document's type (or, for PATCH, id) is not the one the URL names (JSON:API §crud). */
+/**
+ * 409 when the document's type (or, for PATCH, id) is not the one the URL names (JSON:API §crud).
+ * Without `id` the document creates a resource: ids are assigned here, and JSON:API requires a 403
+ * for a client-generated id the server does not support (silently ignoring it would surprise).
+ */
 export function assertResource(body: unknown, type: string, id?: string): ResourceDocument['data'] {
   const data = (body as ResourceDocument).data;
   if (data.type !== type) {
     throw conflict('type_mismatch', `data.type must be "${type}".`, { pointer: '/data/type' });
+  }
+  if (id === undefined && data.id !== undefined) {
+    throw new ApiError({
+      status: 403,
+      code: 'client_generated_id',
+      title: 'Forbidden',
+      detail: 'This server assigns resource ids; omit data.id when creating.',
+      source: { pointer: '/data/id' },
+    });
   }
   if (id !== undefined && data.id !== id) {
     throw conflict('id_mismatch', 'data.id must equal the id in the URL.', { pointer: '/data/id' });

@@ -47,10 +47,13 @@ const VALUE_POINTER = /^\/data\/(attributes|relationships)(\/|$)/;
 
 export function validationError(errors: ErrorObject[], pointerPrefix = ''): ApiError {
   const items = dedupe(errors.filter((e) => e.keyword !== 'if').map((e) => toItem(e, pointerPrefix)));
-  const structural = items.filter((i) => !VALUE_POINTER.test(i.source?.pointer ?? ''));
-  if (structural.length > 0)
-    return new ApiError(structural.map((i) => ({ ...i, status: 400, title: 'Invalid document' })));
-  return new ApiError(items);
+  const isValue = (i: ApiErrorItem) => VALUE_POINTER.test(i.source?.pointer ?? '');
+  const structural = items
+    .filter((i) => !isValue(i))
+    .map((i) => ({ ...i, status: 400, title: 'Invalid document' }));
+  // A malformed document is a 400 (structural items first: the first item sets the status), but
+  // its value problems are listed too: API.md §1 wants every problem reported, not only the first.
+  return new ApiError([...structural, ...items.filter(isValue)]);
 }
 
 function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
