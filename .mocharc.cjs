@@ -6,7 +6,9 @@ module.exports = {
   // all of tsx lets require() load some .ts files as CommonJS and others as ESM, giving
   // two copies of shared modules.
   'node-option': ['import=tsx/esm'],
-  spec: ['test/**/*.test.ts'],
+  // Files named on the command line (`npm test -- test/foo.test.ts`) replace the default list
+  // instead of being added to it.
+  spec: process.argv.slice(2).some((a) => a.endsWith('.test.ts')) ? [] : ['test/**/*.test.ts'],
   extension: ['ts'],
   // Global setup/teardown: the test database (see test/support/test-database.ts).
   require: ['test/support/root-hooks.ts'],

@@ -85,8 +85,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 // Takes the exclusive lock on dataDir. proper-lockfile refreshes the lock's mtime while we live, so a
 // SIGKILLed holder's lock goes stale after staleMs and is then taken over. A holder whose published
 // pid is alive fails fast; a dead or still-starting holder is waited for (it publishes or goes stale).
+// A first start (initdb) can take 15 s on a busy machine, hence the generous deadline.
 async function acquireLock(dataDir: string, staleMs: number, onCompromised: (err: Error) => void) {
-  const deadline = Date.now() + staleMs + 5_000;
+  const deadline = Date.now() + staleMs + 60_000;
   for (;;) {
     try {
       return await lockfile.lock(dataDir, {
@@ -166,7 +167,7 @@ function guardProtocolBatches(db: PGlite): PGlite {
   };
   return new Proxy(db, {
     get(target, prop) {
-      if (prop in overrides) return overrides[prop];
+      if (Object.hasOwn(overrides, prop)) return overrides[prop];
       const value = Reflect.get(target, prop, target);
       return typeof value === 'function' ? value.bind(target) : value;
     },
@@ -198,6 +199,7 @@ function once(fn: () => Promise<void>): () => Promise<void> {
 export async function startEmbeddedPostgres(opts: {
   dataDir: string;
   logger?: DbLogger;
+  // Tests shorten it; every process sharing a dataDir must use the same value.
   lockStaleMs?: number;
 }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = opts;

@@ -89,7 +89,10 @@ describe('openDatabase', function () {
 
   it('starts the embedded database for either role when nobody holds it, and close() stops it', async () => {
     const db = await open({ dataDir, role: 'client' });
-    assert.deepEqual({ poolMax: db.poolMax, embedded: db.embedded }, { poolMax: EMBEDDED_POOL_MAX, embedded: true });
+    assert.deepEqual(
+      { poolMax: db.poolMax, embedded: db.embedded },
+      { poolMax: EMBEDDED_POOL_MAX, embedded: true },
+    );
     assert.equal(await selectOne(db.url), 1);
     await db.close();
     await assert.rejects(access(portFilePath(dataDir)));
@@ -107,7 +110,7 @@ describe('openDatabase', function () {
 
     await assert.rejects(
       open({ dataDir, role: 'server' }),
-      new RegExp(`^Error: DATA_DIR .* is in use by process ${server.child.pid}\\b`),
+      new RegExp(`DATA_DIR .* is in use by process ${server.child.pid}\\b`),
     );
     await stopChild(server.child);
     assert.equal(await readEmbeddedServerInfo(dataDir), null);

@@ -37,7 +37,9 @@ const PRISMA_MIGRATIONS_COLUMNS = [
 
 function behavesLikeMigrateDeploy(url: () => string): void {
   it('applies every migration once; a second run applies nothing', async () => {
-    const expected = (await loadMigrationsList(DEFAULT_MIGRATIONS_DIR)).migrationDirectories.map((d) => d.path);
+    const expected = (await loadMigrationsList(DEFAULT_MIGRATIONS_DIR)).migrationDirectories.map(
+      (d) => d.path,
+    );
     assert.ok(expected.length > 0);
     assert.deepEqual(await applyMigrations(url()), { applied: expected });
     assert.deepEqual(await applyMigrations(url()), { applied: [] });
@@ -118,7 +120,11 @@ describe('diffMigrationsToSchema', function () {
 
   it('finds prisma/migrations in step with prisma/schema.prisma', async () => {
     const sql = await diffMigrationsToSchema();
-    assert.equal(sql, null, `schema.prisma has changes no migration holds; run npm run db:diff -- <name>:\n${sql}`);
+    assert.equal(
+      sql,
+      null,
+      `schema.prisma has changes no migration holds; run npm run db:diff -- <name>:\n${sql}`,
+    );
   });
 
   it('returns the SQL of a schema change', async () => {

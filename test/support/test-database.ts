@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { EMBEDDED_POOL_MAX } from '../../src/db/embedded-postgres.js';
 import { applyMigrations } from '../../src/db/migrator.js';
 
 export interface TestDatabase {
@@ -40,6 +41,11 @@ export function testDatabaseUrl(): string {
     );
   }
   return db.url;
+}
+
+/** Connections a test's Prisma client may open: the embedded database serialises everything. */
+export function testPoolMax(): number {
+  return current()?.kind === 'embedded' ? EMBEDDED_POOL_MAX : 5;
 }
 
 /** TEST_REDIS_URL, or undefined when no Redis is available (tests needing it should skip). */
