@@ -7,6 +7,7 @@ import { loadConfig } from './config/config.js';
 import { generateKeySpec } from './crypto/key-ring.js';
 import { rotateKeys } from './crypto/rotate-keys.js';
 import { openInfrastructure } from './infrastructure.js';
+import { pruneAuditEvents } from './modules/audit-events/audit-recorder.js';
 import { bootstrapTenant } from './modules/tenants/bootstrap-service.js';
 import { createLogger } from './observability/logger.js';
 
@@ -19,7 +20,10 @@ Commands:
   migrate        Apply pending database migrations (npm start does this too).
   rotate-keys    Re-encrypt every credential and client secret under the first
                  key of ENCRYPTION_KEYS. Safe while the service is serving.
+    prune-audit [--older-than-days N]
+                 Delete audit events older than N days (default 365).
   generate-key   Print a new ENCRYPTION_KEYS entry (id:base64key).
+
 `;
 
 class UsageError extends Error {}
@@ -35,15 +39,29 @@ async function run(argv: string[]): Promise<void> {
     if (!command) throw new UsageError('no command given');
     return;
   }
-  const commands: Record<string, true> = { bootstrap: true, migrate: true, 'rotate-keys': true };
+  const commands: Record<string, true> = {
+    bootstrap: true,
+    migrate: true,
+    'rotate-keys': true,
+    'prune-audit': true,
+  };
   if (!commands[command]) throw new UsageError(`unknown command "${command}"`);
   const { values } = parseArgs({
     args: rest,
     strict: true,
-    options: { tenant: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' } },
+    options: {
+      tenant: { type: 'string' },
+      email: { type: 'string' },
+      name: { type: 'string' },
+      'older-than-days': { type: 'string', default: '365' },
+    },
   });
   if (command === 'bootstrap' && (!values.tenant || !values.email)) {
     throw new UsageError('bootstrap needs --tenant NAME and --email EMAIL');
+  }
+  const retentionDays = Number(values['older-than-days']);
+  if (!Number.isInteger(retentionDays) || retentionDays < 0) {
+    throw new UsageError('--older-than-days must be a whole number of days');
   }
 
   const config = loadConfig();
@@ -67,6 +85,10 @@ async function run(argv: string[]): Promise<void> {
       process.stdout.write(
         `${JSON.stringify({ active_key: infra.keyRing.activeKeyId, resealed: result })}\n`,
       );
+    } else if (command === 'prune-audit') {
+      const cutoff = new Date(Date.now() - retentionDays * 86_400_000);
+      const deleted = await pruneAuditEvents(infra.prisma, cutoff);
+      process.stdout.write(`${JSON.stringify({ deleted, older_than: cutoff.toISOString() })}\n`);
     } else {
       process.stdout.write(`${JSON.stringify({ migrated: true })}\n`);
     }

@@ -1,6 +1,7 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { apiKeySpec } from './api-key-serializer.js';
 import type { ApiKeyService } from './api-key-service.js';
 
@@ -17,11 +18,16 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
           scopes?: string[];
           expires_at?: string | null;
         };
-        const key = await keys.create(ctx.principal, ctx.targetUserId, {
-          name: a.name,
-          ...(a.scopes !== undefined ? { scopes: a.scopes } : {}),
-          expiresAt: a.expires_at ? new Date(a.expires_at) : null,
-        });
+        const key = await keys.create(
+          ctx.principal,
+          ctx.targetUserId,
+          {
+            name: a.name,
+            ...(a.scopes !== undefined ? { scopes: a.scopes } : {}),
+            expiresAt: a.expires_at ? new Date(a.expires_at) : null,
+          },
+          auditActorOf(ctx),
+        );
         return createdResult(apiKeySpec, key, ctx);
       },
     },
@@ -44,8 +50,8 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
       method: 'DELETE',
       path: '/v2/users/:user/api-keys/:id',
       access: access.selfOr('tenants.user.edit'),
-      handler: async ({ principal, targetUserId, params }) => {
-        await keys.revoke(principal, targetUserId, params.id ?? '');
+      handler: async (ctx) => {
+        await keys.revoke(ctx.principal, ctx.targetUserId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
     },

@@ -1,11 +1,12 @@
 import { generateApiKey } from '../../auth/api-key-token.js';
 import type { Principal } from '../../auth/principal.js';
 import { randomUUID7 } from '../../db/uuid7.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { ApiError, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import { isPermission } from '../../permissions/permission-catalogue.js';
+import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { ApiKeyView } from './api-key-serializer.js';
 
 export interface CreateApiKeyInput {
@@ -20,6 +21,7 @@ export function createApiKeyService(prisma: PrismaClient) {
       principal: Principal,
       userId: string,
       input: CreateApiKeyInput,
+      actor: AuditActor,
       now = new Date(),
     ): Promise<ApiKeyView> {
       const problems = (input.scopes ?? [])
@@ -48,17 +50,21 @@ export function createApiKeyService(prisma: PrismaClient) {
       const id = randomUUID7();
       const { token, secretHash } = generateApiKey(id);
       const user = await prisma.user.findUniqueOrThrow({ where: { id: userId }, select: { tenantId: true } });
-      const key = await prisma.apiKey.create({
-        data: {
-          id,
-          userId,
-          tenantId: user.tenantId,
-          name: input.name,
-          secretHash: new Uint8Array(secretHash),
-          scopes: input.scopes ?? [],
-          scoped: input.scopes !== undefined,
-          expiresAt: input.expiresAt ?? null,
-        },
+      const key = await prisma.$transaction(async (tx) => {
+        const created = await tx.apiKey.create({
+          data: {
+            id,
+            userId,
+            tenantId: user.tenantId,
+            name: input.name,
+            secretHash: new Uint8Array(secretHash),
+            scopes: input.scopes ?? [],
+            scoped: input.scopes !== undefined,
+            expiresAt: input.expiresAt ?? null,
+          },
+        });
+        await audit(tx, actor, 'api_key.create', created.id, { user_id: userId, scoped: created.scoped });
+        return created;
       });
       return { ...key, token };
     },
@@ -79,15 +85,28 @@ export function createApiKeyService(prisma: PrismaClient) {
     },
 
     /** Revocation is immediate: authentication reads revoked_at on every request. */
-    async revoke(principal: Principal, userId: string, keyId: string): Promise<void> {
+    async revoke(principal: Principal, userId: string, keyId: string, actor: AuditActor): Promise<void> {
       const key = await this.get(userId, keyId);
       // A scoped key may revoke itself or keys no stronger than itself, never a broader key.
       const broader = !key.scoped || key.scopes.some((s) => !principal.scopes?.has(s));
       if (principal.scopes && key.id !== principal.apiKeyId && broader) throw scopeEscalation();
-      if (!key.revokedAt)
-        await prisma.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+      if (key.revokedAt) return;
+      await prisma.$transaction(async (tx) => {
+        await tx.apiKey.update({ where: { id: key.id }, data: { revokedAt: new Date() } });
+        await audit(tx, actor, 'api_key.revoke', key.id, { user_id: userId });
+      });
     },
   };
+}
+
+function audit(
+  tx: Prisma.TransactionClient,
+  actor: AuditActor,
+  action: 'api_key.create' | 'api_key.revoke',
+  keyId: string,
+  details: Record<string, string | boolean>,
+) {
+  return recordAuditEvent(tx, actor, { action, resourceType: 'api-key', resourceId: keyId, details });
 }
 
 const scopeEscalation = () =>

@@ -1,6 +1,7 @@
 import { assertResource, relationshipId } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { membershipSpec } from './membership-serializer.js';
 import type { MembershipService } from './membership-service.js';
 
@@ -30,7 +31,11 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         const data = assertResource(ctx.body, 'membership');
         const user = relationshipId(data, ['user'], 'user');
         const { role } = data.attributes as { role: string };
-        const membership = await memberships.create(ctx.workspace, { userId: user?.id ?? '', role });
+        const membership = await memberships.create(
+          ctx.workspace,
+          { userId: user?.id ?? '', role },
+          auditActorOf(ctx),
+        );
         return createdResult(membershipSpec, membership, ctx);
       },
     },
@@ -44,7 +49,11 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         await memberships.get(ctx.workspace.id, id);
         const data = assertResource(ctx.body, 'membership', id);
         const { role } = data.attributes as { role: string };
-        return resourceResult(membershipSpec, await memberships.changeRole(ctx.workspace, id, role), ctx);
+        return resourceResult(
+          membershipSpec,
+          await memberships.changeRole(ctx.workspace, id, role, auditActorOf(ctx)),
+          ctx,
+        );
       },
     },
     {
@@ -52,7 +61,7 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.delete'),
       handler: async (ctx) => {
-        await memberships.remove(ctx.workspace, ctx.params.id ?? '');
+        await memberships.remove(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
     },

@@ -5,6 +5,7 @@ import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
+import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { MembershipView } from './membership-serializer.js';
 
 const withRole = { role: { select: { name: true } } } as const;
@@ -61,6 +62,7 @@ export function createMembershipService(prisma: PrismaClient) {
     async create(
       workspace: WorkspaceScope,
       input: { userId: string; role: string },
+      actor: AuditActor,
     ): Promise<MembershipView> {
       // The user must be in the workspace's tenant; another tenant's user is as good as absent.
       const user = await prisma.user.findFirst({ where: { id: input.userId, tenantId: workspace.tenantId } });
@@ -68,10 +70,12 @@ export function createMembershipService(prisma: PrismaClient) {
       try {
         return await prisma.$transaction(async (tx) => {
           const roleId = await roleByName(tx, workspace.tenantId, input.role);
-          return tx.membership.create({
+          const created = await tx.membership.create({
             data: { tenantId: workspace.tenantId, workspaceId: workspace.id, userId: user.id, roleId },
             include: withRole,
           });
+          await audit(tx, actor, 'membership.create', created, { role: input.role, user_id: user.id });
+          return created;
         });
       } catch (err) {
         if (isUniqueViolation(err)) {
@@ -83,24 +87,51 @@ export function createMembershipService(prisma: PrismaClient) {
       }
     },
 
-    async changeRole(workspace: WorkspaceScope, id: string, role: string): Promise<MembershipView> {
+    async changeRole(
+      workspace: WorkspaceScope,
+      id: string,
+      role: string,
+      actor: AuditActor,
+    ): Promise<MembershipView> {
       const current = await get(workspace.id, id);
       return prisma.$transaction(async (tx) => {
         const roleId = await roleByName(tx, workspace.tenantId, role);
         if (current.roleId === OWNER_ROLE_ID && roleId !== OWNER_ROLE_ID)
           await assertOwnerRemains(tx, workspace.id, id);
-        return tx.membership.update({ where: { id }, data: { roleId }, include: withRole });
+        const updated = await tx.membership.update({ where: { id }, data: { roleId }, include: withRole });
+        await audit(tx, actor, 'membership.update', updated, { role, previous_role: current.role.name });
+        return updated;
       });
     },
 
-    async remove(workspace: WorkspaceScope, id: string): Promise<void> {
+    async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       const current = await get(workspace.id, id);
       await prisma.$transaction(async (tx) => {
         if (current.roleId === OWNER_ROLE_ID) await assertOwnerRemains(tx, workspace.id, id);
         await tx.membership.delete({ where: { id } });
+        await audit(tx, actor, 'membership.delete', current, {
+          role: current.role.name,
+          user_id: current.userId,
+        });
       });
     },
   };
+}
+
+function audit(
+  tx: Prisma.TransactionClient,
+  actor: AuditActor,
+  action: 'membership.create' | 'membership.update' | 'membership.delete',
+  m: { id: string; workspaceId: string },
+  details: Record<string, string>,
+) {
+  return recordAuditEvent(tx, actor, {
+    action,
+    resourceType: 'membership',
+    resourceId: m.id,
+    workspaceId: m.workspaceId,
+    details,
+  });
 }
 
 export type MembershipService = ReturnType<typeof createMembershipService>;

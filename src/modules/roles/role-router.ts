@@ -1,6 +1,7 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { roleSpec } from './role-serializer.js';
 import type { RoleInput, RoleService } from './role-service.js';
 
@@ -28,7 +29,7 @@ export function roleRoutes(roles: RoleService): RouteDefinition[] {
       body: 'role-create',
       handler: async (ctx) => {
         const a = assertResource(ctx.body, 'role').attributes as Required<RoleInput>;
-        return createdResult(roleSpec, await roles.create(ctx.principal.tenantId, a), ctx);
+        return createdResult(roleSpec, await roles.create(ctx.principal.tenantId, a, auditActorOf(ctx)), ctx);
       },
     },
     {
@@ -42,7 +43,7 @@ export function roleRoutes(roles: RoleService): RouteDefinition[] {
         const data = assertResource(ctx.body, 'role', id);
         return resourceResult(
           roleSpec,
-          await roles.update(ctx.principal.tenantId, id, data.attributes ?? {}),
+          await roles.update(ctx.principal.tenantId, id, data.attributes ?? {}, auditActorOf(ctx)),
           ctx,
         );
       },
@@ -52,7 +53,7 @@ export function roleRoutes(roles: RoleService): RouteDefinition[] {
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.delete'),
       handler: async (ctx) => {
-        await roles.remove(ctx.principal.tenantId, ctx.params.id ?? '');
+        await roles.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
     },

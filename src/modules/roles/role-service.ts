@@ -1,9 +1,10 @@
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
-import type { PrismaClient } from '../../generated/prisma/client.js';
+import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import { BUILT_IN_ROLES, isWorkspacePermission } from '../../permissions/permission-catalogue.js';
+import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { RoleView } from './role-serializer.js';
 
 export interface RoleInput {
@@ -71,37 +72,63 @@ export function createRoleService(prisma: PrismaClient) {
       return toPage(rows.map(view(tenantId)), opts.size);
     },
 
-    async create(tenantId: string, input: Required<RoleInput>): Promise<RoleView> {
+    async create(tenantId: string, input: Required<RoleInput>, actor: AuditActor): Promise<RoleView> {
       validateInput(input);
       try {
-        return view(tenantId)(await prisma.role.create({ data: { tenantId, ...input, builtIn: false } }));
+        const role = await prisma.$transaction(async (tx) => {
+          const created = await tx.role.create({ data: { tenantId, ...input, builtIn: false } });
+          await audit(tx, actor, 'role.create', created.id, {
+            name: created.name,
+            permissions: created.permissions,
+          });
+          return created;
+        });
+        return view(tenantId)(role);
       } catch (err) {
         if (isUniqueViolation(err)) throw nameTaken();
         throw err;
       }
     },
 
-    async update(tenantId: string, id: string, input: RoleInput): Promise<RoleView> {
+    async update(tenantId: string, id: string, input: RoleInput, actor: AuditActor): Promise<RoleView> {
       await getCustom(tenantId, id);
       validateInput(input);
       try {
-        return view(tenantId)(await prisma.role.update({ where: { id, tenantId }, data: input }));
+        const role = await prisma.$transaction(async (tx) => {
+          const updated = await tx.role.update({ where: { id, tenantId }, data: input });
+          await audit(tx, actor, 'role.update', id, { changed: Object.keys(input).sort() });
+          return updated;
+        });
+        return view(tenantId)(role);
       } catch (err) {
         if (isUniqueViolation(err)) throw nameTaken();
         throw err;
       }
     },
 
-    async remove(tenantId: string, id: string): Promise<void> {
+    async remove(tenantId: string, id: string, actor: AuditActor): Promise<void> {
       await getCustom(tenantId, id);
       try {
-        await prisma.role.delete({ where: { id, tenantId } });
+        await prisma.$transaction(async (tx) => {
+          await tx.role.delete({ where: { id, tenantId } });
+          await audit(tx, actor, 'role.delete', id, {});
+        });
       } catch (err) {
         if (isForeignKeyViolation(err)) throw conflict('role_in_use', 'Memberships still use this role.');
         throw err;
       }
     },
   };
+}
+
+function audit(
+  tx: Prisma.TransactionClient,
+  actor: AuditActor,
+  action: 'role.create' | 'role.update' | 'role.delete',
+  roleId: string,
+  details: Record<string, string | string[]>,
+) {
+  return recordAuditEvent(tx, actor, { action, resourceType: 'role', resourceId: roleId, details });
 }
 
 export type RoleService = ReturnType<typeof createRoleService>;
