@@ -9,6 +9,8 @@ import { assignRequestId } from './http/request-id.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createRequestLogger } from './observability/logger.js';
+import type { RateLimits } from './security/rate-limits.js';
+import { limitJsonDepth, limitQuery } from './security/request-limits.js';
 
 export interface AppDependencies extends RouteDependencies {
   logger: Logger;
@@ -16,6 +18,10 @@ export interface AppDependencies extends RouteDependencies {
   bodyLimitBytes: number;
   /** GET /metrics (Prometheus text, not JSON:API): mounted ahead of content negotiation. */
   metricsHandler?: RequestHandler;
+  /** Per-address, per-key and failed-authentication limits (src/security/rate-limits.ts). */
+  rateLimits?: RateLimits;
+  /** Express 'trust proxy' (TRUST_PROXY): which proxies may name the client address. */
+  trustProxy?: number | string[] | undefined;
 }
 
 export function buildApp(deps: AppDependencies): Express {
@@ -24,11 +30,14 @@ export function buildApp(deps: AppDependencies): Express {
   app.disable('etag');
   // Flat keys ("page[size]") validated against each route's list; see src/http/jsonapi/query.ts.
   app.set('query parser', 'simple');
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(assignRequestId);
   app.use(createRequestLogger(deps.logger));
   app.use(securityHeaders);
+  if (deps.rateLimits) app.use(deps.rateLimits.limitClients);
   if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
   app.use(negotiateMediaType);
+  app.use(limitQuery);
   app.use(
     express.json({
       type: [JSONAPI_MEDIA_TYPE, 'application/json'],
@@ -36,7 +45,9 @@ export function buildApp(deps: AppDependencies): Express {
       strict: true,
     }),
   );
+  app.use(limitJsonDepth);
   app.use(mountRoutes(deps.routes, deps));
+  if (deps.rateLimits) app.use(deps.rateLimits.recordAuthFailures);
   app.use(notFoundRoute);
   app.use(createErrorHandler(deps.logger));
   return app;

@@ -14,6 +14,8 @@ import type { RouteDefinition } from './http/route-table.js';
 import { createSchemaRegistry } from './http/validation/schema-registry.js';
 import { apiKeyRoutes } from './modules/api-keys/api-key-router.js';
 import { createApiKeyService } from './modules/api-keys/api-key-service.js';
+import { auditEventRoutes } from './modules/audit-events/audit-event-router.js';
+import { createAuditEventService } from './modules/audit-events/audit-event-service.js';
 import { authClientRoutes } from './modules/auth-clients/auth-client-router.js';
 import { createAuthClientService } from './modules/auth-clients/auth-client-service.js';
 import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
@@ -34,6 +36,7 @@ import { createAccessPolicy } from './permissions/access-policy.js';
 import { metricsHandler } from './refresh/refresh-metrics.js';
 import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
+import { createRateLimits } from './security/rate-limits.js';
 
 export interface ApplicationParts {
   prisma: PrismaClient;
@@ -42,7 +45,7 @@ export interface ApplicationParts {
   /** Encryption at rest for credentials and client secrets (src/crypto). */
   keyRing: KeyRing;
   readinessProbes?: ReadinessProbe[];
-  /** Cross-process refresh coordination (REDIS_URL); absent: in-process only. */
+  /** Cross-process refresh coordination and rate limits (REDIS_URL); absent: in-process only. */
   redis?: Redis | undefined;
   /** Where /metrics reads from; a fresh Registry per application when absent. */
   metricsRegistry?: Registry;
@@ -70,6 +73,8 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
     ...authcheckRoutes(policy),
+    ...auditEventRoutes(createAuditEventService(prisma)),
+
     ...authClientRoutes(
       createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
     ),
@@ -86,16 +91,19 @@ export function wireApplication(parts: ApplicationParts): Application {
       createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas: credentialSchemas, logger }),
     ),
   );
+  const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
     prisma,
     logger,
     routes,
     policy,
-    authenticate: createAuthenticator(prisma),
+    authenticate: rateLimits.limitPerKey(createAuthenticator(prisma)),
     schemas: createSchemaRegistry(),
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     metricsHandler: metricsHandler(metricsRegistry),
+    rateLimits,
+    trustProxy: config.trustProxy,
   });
   return { app, routes, refresh };
 }

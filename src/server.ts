@@ -26,6 +26,9 @@ async function main(): Promise<void> {
   });
   const server = app.listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;
+  // Slow-header clients are cut off sooner than whole requests; node requires headersTimeout <= requestTimeout.
+  server.headersTimeout = Math.min(config.headersTimeoutMs, config.requestTimeoutMs);
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);

@@ -65,7 +65,9 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  const known = err instanceof ConfigError || (err instanceof Error && ['StartupError', 'KeyRingError'].includes(err.name));
+  const known =
+    err instanceof ConfigError ||
+    (err instanceof Error && ['StartupError', 'KeyRingError'].includes(err.name));
   process.stderr.write(
     known && err instanceof Error
       ? `${err.message}\n`

@@ -1,6 +1,7 @@
 // The one module that reads the environment. Everything else receives a typed Config.
 // Values are validated against schemas/config.schema.json; every problem is reported at once.
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
@@ -23,6 +24,17 @@ export interface Config {
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
+  /** node's server.headersTimeout (slow-header clients), capped at requestTimeoutMs. */
+  headersTimeoutMs: number;
+  /** node's server.keepAliveTimeout: longer than a load balancer's idle timeout (60 s is common). */
+  keepAliveTimeoutMs: number;
+  /** Requests per minute per API key / per client address; 0 disables that limit. */
+  rateLimitPerKeyPerMinute: number;
+  rateLimitPerIpPerMinute: number;
+  /** Failed authentications per minute per client address before it is refused (429); 0 disables. */
+  authFailureLimitPerIpPerMinute: number;
+  /** Express 'trust proxy': hop count or trusted proxy addresses; undefined: the socket address is the client. */
+  trustProxy: number | string[] | undefined;
   logLevel: string;
 }
 
@@ -65,6 +77,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // After validation with defaults every key of the schema with a default is present.
   // biome-ignore lint/suspicious/noExplicitAny: shape guaranteed by the schema just checked.
   const v = raw as Record<string, any>;
+  const trustProxy = parseTrustProxy(v.TRUST_PROXY);
+  if (trustProxy instanceof Error) throw new ConfigError([trustProxy.message]);
   return {
     port: v.PORT,
     host: v.HOST,
@@ -82,6 +96,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,
+    headersTimeoutMs: v.HEADERS_TIMEOUT_MS,
+    keepAliveTimeoutMs: v.KEEP_ALIVE_TIMEOUT_MS,
+    rateLimitPerKeyPerMinute: v.RATE_LIMIT_PER_KEY_PER_MINUTE,
+    rateLimitPerIpPerMinute: v.RATE_LIMIT_PER_IP_PER_MINUTE,
+    authFailureLimitPerIpPerMinute: v.AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE,
+    trustProxy,
     logLevel: v.LOG_LEVEL,
   };
+}
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+// A hop count, or a list of proxies. "true" (trust every hop) is refused: any client could then
+// choose its own address in X-Forwarded-For and escape the per-address limits.
+function parseTrustProxy(value: string | undefined): number | string[] | undefined | Error {
+  if (value === undefined) return undefined;
+  const trimmed = value.trim();
+  if (/^\d{1,2}$/.test(trimmed)) return Number(trimmed);
+  const entries = trimmed.split(',').map((e) => e.trim());
+  const valid = (entry: string) => {
+    if (PROXY_NAMES.has(entry)) return true;
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  };
+  if (entries.length === 0 || !entries.every(valid)) {
+    return new Error(
+      'TRUST_PROXY must be a hop count or a comma-separated list of addresses, CIDR subnets, loopback, linklocal or uniquelocal',
+    );
+  }
+  return entries;
 }

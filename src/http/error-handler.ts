@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import japi from 'ts-japi';
 import { ApiError, type ApiErrorItem } from './errors.js';
 import { sendDocument } from './jsonapi/send.js';
+import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
 
 const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: string }>({
   version: '1.1',
@@ -75,6 +76,7 @@ export function createErrorHandler(logger: Logger) {
       return;
     }
     if (known) return renderErrors(res, known);
+    if (isNulCharacterError(err)) return renderErrors(res, nulCharacterError(req.body));
     // Log the error itself only: it may not hold request data, and the request log line carries the rest.
     logger.error({ err, requestId: res.locals.requestId, route: req.route?.path }, 'unhandled error');
     renderErrors(res, new ApiError({ status: 500, code: 'internal_error', title: 'Internal server error' }));

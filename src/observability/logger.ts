@@ -1,6 +1,8 @@
-// Structured JSON logs (pino). Request log lines are built from an explicit allow-list of fields,
-// so headers (Authorization) and bodies (credentials, client secrets) never reach a log line;
-// `redact` is a second line of defence for anything logged by hand.
+// Structured JSON logs (pino). One line per request: request id (req.id), method, path, route
+// pattern, actor, status (res.statusCode) and latency (responseTime, ms). Request log lines are
+// built from an explicit allow-list of fields, so headers (Authorization), query strings and bodies
+// (credentials, client secrets) never reach a log line; `redact` is a second line of defence for
+// anything logged by hand.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, pino } from 'pino';
 import { pinoHttp } from 'pino-http';
@@ -37,10 +39,15 @@ export function createRequestLogger(logger: Logger) {
     logger,
     genReqId: (_req, res) =>
       String((res as ServerResponse & { locals?: { requestId?: string } }).locals?.requestId ?? ''),
-    customProps: (_req, res) => {
+    // Called again when the response finishes, when the principal and the matched route are known.
+    customProps: (req, res) => {
       const locals = (res as ServerResponse & { locals?: Record<string, unknown> }).locals ?? {};
       const principal = locals.principal as { userId?: string; apiKeyId?: string } | undefined;
-      return { actor: principal ? { user_id: principal.userId, api_key_id: principal.apiKeyId } : undefined };
+      return {
+        actor: principal ? { user_id: principal.userId, api_key_id: principal.apiKeyId } : undefined,
+        // The route pattern ("/v2/workspaces/:workspace/secrets/:secret"): groups requests by endpoint.
+        route: (req as IncomingMessage & { route?: { path?: unknown } }).route?.path,
+      };
     },
     serializers: {
       req: (req: IncomingMessage & { id?: unknown; route?: { path?: string } }) => ({

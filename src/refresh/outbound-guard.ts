@@ -97,11 +97,14 @@ export async function resolveTokenEndpoint(tokenUrl: string, opts: GuardOptions)
   } catch {
     throw new OutboundBlockedError('the token URL is not a valid URL');
   }
-  if (url.username || url.password) throw new OutboundBlockedError('the token URL must not contain credentials');
+  if (url.username || url.password)
+    throw new OutboundBlockedError('the token URL must not contain credentials');
   const host = url.hostname.toLowerCase();
   if (url.protocol === 'http:') {
     if (!opts.allowLoopback || !(LOOPBACK_NAMES.has(host) || host.endsWith('.localhost'))) {
-      throw new OutboundBlockedError('the token URL must use https (plain http is allowed only to loopback hosts)');
+      throw new OutboundBlockedError(
+        'the token URL must use https (plain http is allowed only to loopback hosts)',
+      );
     }
   } else if (url.protocol !== 'https:') {
     throw new OutboundBlockedError('the token URL must use https');
@@ -118,6 +121,10 @@ export async function resolveTokenEndpoint(tokenUrl: string, opts: GuardOptions)
     if (cls === 'private' || (cls === 'loopback' && !opts.allowLoopback)) {
       throw new OutboundBlockedError(`the token URL's host resolves to a non-public address (${cls})`);
     }
+    // Plain http is a loopback-only allowance: a "*.localhost" name must not lead anywhere else.
+    if (url.protocol === 'http:' && cls !== 'loopback') {
+      throw new OutboundBlockedError('a plain http token URL must resolve to loopback addresses only');
+    }
   }
   const first = addresses[0] as LookupAddress;
   const family = first.family === 6 ? 6 : 4;
@@ -126,7 +133,9 @@ export async function resolveTokenEndpoint(tokenUrl: string, opts: GuardOptions)
 
 function resolveAll(host: string): Promise<LookupAddress[]> {
   return new Promise((resolve, reject) => {
-    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses)));
+    dnsLookup(host, { all: true, verbatim: true }, (err, addresses) =>
+      err ? reject(err) : resolve(addresses),
+    );
   });
 }
 

@@ -2,12 +2,27 @@
 // behind the outbound guard, with one deadline for the whole call (DNS included), no redirects
 // and a bounded response body. Errors come out as ProviderError; tokens never reach a log line
 // or an error message from here.
+import { createRequire } from 'node:module';
 import { AuthorizationCode } from 'simple-oauth2';
+import { classifyProviderFailure } from './classify-provider-failure.js';
+import { resolveTokenEndpoint } from './outbound-guard.js';
+import { ProviderError } from './provider-error.js';
 import type { RefreshMetrics } from './refresh-metrics.js';
-import { OutboundBlockedError, resolveTokenEndpoint } from './outbound-guard.js';
-import { ProviderError, sanitizeProviderText } from './provider-error.js';
 
 export const MAX_TOKEN_RESPONSE_BYTES = 64 * 1024;
+
+/**
+ * simple-oauth2 writes the Authorization header and the request options (client secret, refresh
+ * token) through `debug` when DEBUG enables its namespace. Whatever DEBUG says, that namespace
+ * stays off; other namespaces are left as they are.
+ */
+export function silenceSimpleOauth2Debug(): void {
+  const fromLibrary = createRequire(createRequire(import.meta.url).resolve('simple-oauth2'));
+  const debug = fromLibrary('debug') as { disable(): string; enable(namespaces: string): void };
+  const enabled = debug.disable();
+  if (enabled) debug.enable(`${enabled},-simple-oauth2:*`);
+}
+silenceSimpleOauth2Debug();
 
 export interface RefreshGrantRequest {
   tokenUrl: string;
@@ -36,17 +51,6 @@ export interface ProviderClientOptions {
   now?: () => number;
 }
 
-// RFC 6749 §5.2 codes meaning "this grant/client is refused": retrying the same request cannot
-// succeed. Other codes (some providers send `temporarily_unavailable` with a 400) are transient.
-const REJECTION_CODES = new Set([
-  'invalid_grant',
-  'invalid_client',
-  'unauthorized_client',
-  'unsupported_grant_type',
-  'invalid_scope',
-  'invalid_request',
-]);
-
 export function createProviderClient(opts: ProviderClientOptions): ProviderClient {
   const now = opts.now ?? Date.now;
   return {
@@ -56,7 +60,7 @@ export function createProviderClient(opts: ProviderClientOptions): ProviderClien
       try {
         return await withDeadline(call(request, opts, now), opts.timeoutMs);
       } catch (err) {
-        const error = classify(err, [request.refreshToken, request.clientSecret]);
+        const error = classifyProviderFailure(err, [request.refreshToken, request.clientSecret]);
         outcome = error.kind;
         throw error;
       } finally {
@@ -90,12 +94,15 @@ async function call(request: RefreshGrantRequest, opts: ProviderClientOptions, n
 
 /** Validates a token response (RFC 6749 §5.1); simple-oauth2 checks nothing. */
 export function parseTokenResponse(body: Record<string, unknown>, receivedAt: number): ProviderTokens {
-  const invalid = (why: string) => new ProviderError('invalid_response', `The OAuth provider's token response ${why}.`);
-  if (typeof body.access_token !== 'string' || body.access_token.length === 0) throw invalid('has no access_token');
+  const invalid = (why: string) =>
+    new ProviderError('invalid_response', `The OAuth provider's token response ${why}.`);
+  if (typeof body.access_token !== 'string' || body.access_token.length === 0)
+    throw invalid('has no access_token');
   if (body.access_token.length > 16384) throw invalid('has an access_token longer than 16384 characters');
   // token_type is case-insensitive (RFC 6749 §5.1); we only ever use bearer tokens' values, so
   // any spelling is accepted as long as it is a string.
-  if (body.token_type !== undefined && typeof body.token_type !== 'string') throw invalid('has a non-string token_type');
+  if (body.token_type !== undefined && typeof body.token_type !== 'string')
+    throw invalid('has a non-string token_type');
   const refresh = body.refresh_token;
   if (refresh !== undefined && refresh !== null && (typeof refresh !== 'string' || refresh.length > 16384)) {
     throw invalid('has an invalid refresh_token');
@@ -125,66 +132,4 @@ function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
     );
   });
   return Promise.race([work, expired]).finally(() => clearTimeout(timer));
-}
-
-interface BoomLike {
-  isBoom?: boolean;
-  message?: string;
-  output?: { statusCode?: number };
-  data?: { isResponseError?: boolean; payload?: unknown; res?: { statusCode?: number }; code?: string } | null;
-}
-
-/** Maps whatever simple-oauth2/Wreck threw to a ProviderError. `secrets` never appear in the text. */
-export function classify(err: unknown, secrets: readonly string[]): ProviderError {
-  if (err instanceof ProviderError) return err;
-  if (err instanceof OutboundBlockedError) {
-    return new ProviderError('blocked', `The auth-client's token URL is not allowed: ${err.message}.`);
-  }
-  const boom = (err ?? {}) as BoomLike;
-  if (!boom.isBoom) {
-    // simple-oauth2 validates its options with Joi (e.g. a client secret with non-ASCII characters).
-    return new ProviderError('invalid_response', 'The OAuth request could not be built from the auth-client settings.');
-  }
-  const status = boom.data?.res?.statusCode;
-  const boomStatus = boom.output?.statusCode;
-  if (boomStatus === 504 || boomStatus === 408) {
-    return new ProviderError('timeout', 'The OAuth provider did not answer in time.');
-  }
-  if (boom.data?.isResponseError && status !== undefined) return fromErrorResponse(status, boom.data.payload, secrets);
-  if (status !== undefined) {
-    if (status >= 400) return new ProviderError('provider_error', `The OAuth provider answered HTTP ${status}.`, status);
-    if (status >= 300) return redirectError(status);
-    if (boomStatus === 413) {
-      return new ProviderError('invalid_response', 'The OAuth provider\'s token response exceeds 64 KiB.', status);
-    }
-    return new ProviderError('invalid_response', 'The OAuth provider\'s token response is not JSON.', status);
-  }
-  if (boom.message?.startsWith('Maximum redirections') || boom.message?.includes('redirection')) {
-    return redirectError(undefined);
-  }
-  const code = (boom.data as { code?: unknown } | null | undefined)?.code;
-  const reason = typeof code === 'string' && /^[A-Z_]{2,32}$/.test(code) ? ` (${code})` : '';
-  return new ProviderError('unreachable', `The OAuth provider could not be reached${reason}.`);
-}
-
-function redirectError(status: number | undefined) {
-  return new ProviderError(
-    'invalid_response',
-    'The OAuth provider answered with a redirect; redirects are not followed with credentials.',
-    status,
-  );
-}
-
-function fromErrorResponse(status: number, payload: unknown, secrets: readonly string[]): ProviderError {
-  const body = payload !== null && typeof payload === 'object' && !Buffer.isBuffer(payload) ? payload : {};
-  const code = (body as { error?: unknown }).error;
-  if (status >= 400 && status < 500 && status !== 408 && status !== 429 && typeof code === 'string') {
-    const safeCode = sanitizeProviderText(code, secrets, 64) ?? 'error';
-    if (REJECTION_CODES.has(code)) {
-      const description = sanitizeProviderText((body as { error_description?: unknown }).error_description, secrets);
-      return new ProviderError('rejected', description ? `${safeCode}: ${description}` : safeCode, status, code);
-    }
-    return new ProviderError('provider_error', `The OAuth provider answered HTTP ${status} (${safeCode}).`, status);
-  }
-  return new ProviderError('provider_error', `The OAuth provider answered HTTP ${status}.`, status);
 }

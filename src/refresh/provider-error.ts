@@ -45,12 +45,23 @@ export class ProviderError extends Error {
   }
 }
 
-const API_ERRORS: Record<Exclude<ProviderErrorKind, 'rejected'>, { status: number; code: string; title: string }> = {
+const API_ERRORS: Record<
+  Exclude<ProviderErrorKind, 'rejected'>,
+  { status: number; code: string; title: string }
+> = {
   timeout: { status: 504, code: 'oauth_provider_timeout', title: 'OAuth provider timeout' },
   unreachable: { status: 502, code: 'oauth_provider_unreachable', title: 'OAuth provider unreachable' },
   provider_error: { status: 502, code: 'oauth_provider_error', title: 'OAuth provider error' },
-  invalid_response: { status: 502, code: 'oauth_provider_invalid_response', title: 'Invalid OAuth provider response' },
-  blocked: { status: 502, code: 'oauth_provider_address_forbidden', title: 'OAuth provider address not allowed' },
+  invalid_response: {
+    status: 502,
+    code: 'oauth_provider_invalid_response',
+    title: 'Invalid OAuth provider response',
+  },
+  blocked: {
+    status: 502,
+    code: 'oauth_provider_address_forbidden',
+    title: 'OAuth provider address not allowed',
+  },
 };
 
 /** The HTTP error for a transient failure of an on-demand refresh (API.md §4: 502/504, nothing changed). */
@@ -65,7 +76,11 @@ export function providerApiError(kind: Exclude<ProviderErrorKind, 'rejected'>, d
 }
 
 /** Provider-supplied text, made safe to store and show: printable, short, and never a secret. */
-export function sanitizeProviderText(text: unknown, secrets: readonly string[], max = 300): string | undefined {
+export function sanitizeProviderText(
+  text: unknown,
+  secrets: readonly string[],
+  max = 300,
+): string | undefined {
   if (typeof text !== 'string') return undefined;
   let clean = text.replace(/[^\x20-\x7E]+/g, ' ').trim();
   for (const s of secrets) if (s.length >= 4) clean = clean.split(s).join('[redacted]');

@@ -83,14 +83,17 @@ export function redisCoordinator(redis: Redis, opts: RedisCoordinatorOptions): R
   };
 
   async function runAsOwner(secretId: string, owner: string, work: () => Promise<SharedOutcome>) {
-    const heartbeat = setInterval(() => {
-      redis.eval(EXTEND, 1, leaseKey(secretId), owner, opts.leaseTtlMs).then(
-        (extended) => {
-          if (extended === 0) opts.onLeaseLost?.(secretId);
-        },
-        () => undefined,
-      );
-    }, Math.max(50, Math.floor(opts.leaseTtlMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        redis.eval(EXTEND, 1, leaseKey(secretId), owner, opts.leaseTtlMs).then(
+          (extended) => {
+            if (extended === 0) opts.onLeaseLost?.(secretId);
+          },
+          () => undefined,
+        );
+      },
+      Math.max(50, Math.floor(opts.leaseTtlMs / 3)),
+    );
     heartbeat.unref();
     let outcome: SharedOutcome | undefined;
     try {
@@ -112,7 +115,9 @@ export function redisCoordinator(redis: Redis, opts: RedisCoordinatorOptions): R
       const deadline = Date.now() + opts.leaseTtlMs + 2000;
       while (Date.now() < deadline) {
         const owner = randomBytes(16).toString('hex');
-        const taken = await redisCall(() => redis.set(leaseKey(secretId), owner, 'PX', opts.leaseTtlMs, 'NX'));
+        const taken = await redisCall(() =>
+          redis.set(leaseKey(secretId), owner, 'PX', opts.leaseTtlMs, 'NX'),
+        );
         if (taken === 'OK') return { outcome: await runAsOwner(secretId, owner, work), waited: false };
         const holder = await redisCall(() => redis.get(leaseKey(secretId)));
         if (holder === null) continue; // released in between: try again at once

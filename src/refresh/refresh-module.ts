@@ -11,7 +11,9 @@ import { localCoordinator, redisCoordinator } from './refresh-lease.js';
 import { createRefreshMetrics, type RefreshMetrics } from './refresh-metrics.js';
 import { createRefreshService, type RefreshService } from './refresh-service.js';
 import { createRefreshStore, type RefreshStore } from './refresh-store.js';
-import { RefreshWorker } from './refresh-worker.js';
+import { RefreshWorker, type RefreshWorkerOptions } from './refresh-worker.js';
+
+type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'aheadSeconds' | 'claimTtlMs'>;
 
 export interface RefreshModuleOptions {
   prisma: PrismaClient;
@@ -27,8 +29,8 @@ export interface RefreshModule {
   store: RefreshStore;
   service: RefreshService;
   metrics: RefreshMetrics;
-  /** A worker for this process (not started). */
-  createWorker(): RefreshWorker;
+  /** A worker for this process (not started); tests may override its tuning. */
+  createWorker(tuning?: Partial<WorkerTuning>): RefreshWorker;
 }
 
 /**
@@ -70,7 +72,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
     store,
     service,
     metrics,
-    createWorker: () =>
+    createWorker: (tuning = {}) =>
       new RefreshWorker({
         store,
         service,
@@ -79,6 +81,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
         pollMs: Math.round(config.refreshPollSeconds * 1000),
         aheadSeconds: config.refreshAheadSeconds,
         claimTtlMs: timings.claimTtlMs,
+        ...tuning,
       }),
   };
 }

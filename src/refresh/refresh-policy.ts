@@ -53,7 +53,10 @@ export function decideFailure(input: FailureInput, random: () => number = Math.r
       nextAttemptAt: null,
     };
   }
-  return { failureCount, nextAttemptAt: new Date(input.now.getTime() + backoffDelayMs(failureCount, random)) };
+  return {
+    failureCount,
+    nextAttemptAt: new Date(input.now.getTime() + backoffDelayMs(failureCount, random)),
+  };
 }
 
 function rejectionText(detail: string): string {

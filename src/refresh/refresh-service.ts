@@ -5,14 +5,15 @@
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { AuthSecret } from '../generated/prisma/client.js';
+import { systemActor } from '../modules/audit-events/audit-recorder.js';
 import { openClientSecret } from '../modules/auth-clients/client-secret.js';
 import { openCredentials, sealCredentials } from '../modules/auth-secrets/credentials.js';
+import type { ProviderClient } from './provider-client.js';
+import { ProviderError } from './provider-error.js';
 import { CoordinationError, type RefreshCoordinator, type SharedOutcome } from './refresh-lease.js';
 import type { RefreshMetrics, RefreshTrigger } from './refresh-metrics.js';
 import { decideFailure } from './refresh-policy.js';
 import type { RefreshStore, RefreshTarget } from './refresh-store.js';
-import type { ProviderClient } from './provider-client.js';
-import { ProviderError } from './provider-error.js';
 import { SingleFlight } from './single-flight.js';
 
 export interface RefreshRequest {
@@ -48,15 +49,26 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
     return secret.state !== 'ready' || secret.expiresAt === null || secret.expiresAt.getTime() > dueBy;
   }
 
+  // Requests are audited by the route, once per caller; the worker's own calls are audited here.
+  async function auditWorker(secret: AuthSecret, request: RefreshRequest, result: string) {
+    if (request.trigger !== 'worker') return;
+    await deps.store.audit(systemActor(secret.tenantId), secret, result, 'worker').catch((err: unknown) => {
+      log.error({ err, authSecretId: secret.id }, 'could not record the audit event of a refresh');
+    });
+  }
+
   async function attempt(id: string, request: RefreshRequest): Promise<SharedOutcome> {
     // Re-read under the lease: another process may have renewed the secret while we waited.
     const target = await deps.store.load(id);
-    if (!target || target.secret.authType !== 'oauth2') return { kind: 'gone' };
+    if (target?.secret.authType !== 'oauth2') return { kind: 'gone' };
     if (alreadyRenewed(target.secret, request)) return { kind: 'already_renewed' };
     return callProvider(target, request);
   }
 
-  async function callProvider({ secret, client }: RefreshTarget, request: RefreshRequest): Promise<SharedOutcome> {
+  async function callProvider(
+    { secret, client }: RefreshTarget,
+    request: RefreshRequest,
+  ): Promise<SharedOutcome> {
     const credentials = openCredentials(deps.keyRing, secret);
     const oldRefreshToken = typeof credentials.refresh_token === 'string' ? credentials.refresh_token : '';
     try {
@@ -72,7 +84,10 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       });
       const at = now();
       // A provider that does not rotate sends no refresh_token: the old one stays valid and is kept.
-      const stored = { access_token: tokens.accessToken, refresh_token: tokens.refreshToken ?? oldRefreshToken };
+      const stored = {
+        access_token: tokens.accessToken,
+        refresh_token: tokens.refreshToken ?? oldRefreshToken,
+      };
       const written = await deps.store.recordSuccess(
         secret,
         sealCredentials(deps.keyRing, secret, stored),
@@ -80,9 +95,13 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         at,
       );
       if (!written) {
-        log.warn({ authSecretId: secret.id }, 'auth-secret changed during its refresh; the new token was not stored');
+        log.warn(
+          { authSecretId: secret.id },
+          'auth-secret changed during its refresh; the new token was not stored',
+        );
         return { kind: 'already_renewed' };
       }
+      await auditWorker(secret, request, 'refreshed');
       log.info(
         { authSecretId: secret.id, trigger: request.trigger, rotated: tokens.refreshToken !== undefined },
         'auth-secret refreshed',
@@ -116,6 +135,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       },
       'auth-secret refresh failed',
     );
+    await auditWorker(secret, request, err.kind);
     if (err.kind === 'rejected') return { kind: 'rejected' } as const;
     return { kind: 'failed', error: err.kind, detail: err.detail } as const;
   }

@@ -3,10 +3,14 @@
 // refresh can never be stored twice. Bookkeeping-only writes (failure counters, claims) keep
 // updated_at: the resource a client sees did not change.
 import type { AuthClient, AuthSecret, PrismaClient } from '../generated/prisma/client.js';
+import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
-  client: Pick<AuthClient, 'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'>;
+  client: Pick<
+    AuthClient,
+    'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'
+  >;
 }
 
 export interface Claim {
@@ -28,7 +32,10 @@ export function createRefreshStore(prisma: PrismaClient) {
   return {
     /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
     async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await prisma.authSecret.findFirst({ where: { id, workspaceId }, select: { authType: true } });
+      const row = await prisma.authSecret.findFirst({
+        where: { id, workspaceId },
+        select: { authType: true },
+      });
       return row?.authType ?? null;
     },
 
@@ -120,7 +127,9 @@ export function createRefreshStore(prisma: PrismaClient) {
         RETURNING s.id, s.expires_at, s.next_attempt_at`;
       return rows
         .map((r) => ({ id: r.id, expiresAt: r.expires_at, claimedUntil: r.next_attempt_at }))
-        .sort((a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        .sort(
+          (a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+        );
     },
 
     /** Gives a claim back (the secret turned out not to need the worker); only if it is still ours. */
@@ -135,6 +144,24 @@ export function createRefreshStore(prisma: PrismaClient) {
       await prisma.$executeRaw`
         UPDATE auth_secrets SET next_attempt_at = ${until}::timestamptz
         WHERE id = ${claim.id}::uuid AND next_attempt_at = ${claim.claimedUntil}::timestamptz`;
+    },
+
+    /** One `auth_secret.refresh` audit event (API.md §5); `result` names the outcome, never a value. */
+    async audit(
+      actor: AuditActor,
+      secret: { id: string; workspaceId: string },
+      result: string,
+      trigger: string,
+    ): Promise<void> {
+      const success = result === 'refreshed' || result === 'already_renewed';
+      await recordAuditEvent(prisma, actor, {
+        action: 'auth_secret.refresh',
+        outcome: success ? 'success' : 'failure',
+        resourceType: 'auth-secret',
+        resourceId: secret.id,
+        workspaceId: secret.workspaceId,
+        details: { trigger, result },
+      });
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */

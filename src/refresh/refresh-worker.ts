@@ -4,7 +4,8 @@
 // service as POST …/refresh, so the worker and an on-demand refresh never both call the provider.
 // One secret's failure is logged and postponed; it never stops the sweep.
 import type { Logger } from 'pino';
-import { backoffDelayMs } from './refresh-policy.js';
+import { DecryptionError } from '../crypto/envelope.js';
+import { BACKOFF_MAX_MS, backoffDelayMs } from './refresh-policy.js';
 import type { RefreshService } from './refresh-service.js';
 import type { Claim, RefreshStore } from './refresh-store.js';
 
@@ -46,7 +47,11 @@ export class RefreshWorker {
     this.#stopping = false;
     this.#loop = this.#run();
     this.#log.info(
-      { concurrency: this.#opts.concurrency, pollMs: this.#opts.pollMs, aheadSeconds: this.#opts.aheadSeconds },
+      {
+        concurrency: this.#opts.concurrency,
+        pollMs: this.#opts.pollMs,
+        aheadSeconds: this.#opts.aheadSeconds,
+      },
       'refresh worker started',
     );
   }
@@ -119,16 +124,25 @@ export class RefreshWorker {
 
   async #renew(claim: Claim, stats: SweepStats): Promise<void> {
     try {
-      const outcome = await this.#opts.service.refresh(claim.id, { trigger: 'worker', startedAt: new Date() });
+      const outcome = await this.#opts.service.refresh(claim.id, {
+        trigger: 'worker',
+        startedAt: new Date(),
+      });
       if (outcome.kind === 'refreshed') stats.refreshed += 1;
       else if (outcome.kind === 'already_renewed') await this.#opts.store.releaseClaim(claim);
       else if (outcome.kind === 'failed' || outcome.kind === 'rejected') stats.failed += 1;
     } catch (err) {
       stats.failed += 1;
+      // e.g. credentials sealed with a key missing from ENCRYPTION_KEYS: retried rarely, not in a loop.
       this.#log.error({ err, authSecretId: claim.id }, 'refresh of one auth-secret failed unexpectedly');
       await this.#opts.store
-        .deferClaim(claim, new Date(Date.now() + backoffDelayMs(1)))
-        .catch((e: unknown) => this.#log.error({ err: e, authSecretId: claim.id }, 'could not postpone a claim'));
+        .deferClaim(
+          claim,
+          new Date(Date.now() + (err instanceof DecryptionError ? BACKOFF_MAX_MS : backoffDelayMs(1))),
+        )
+        .catch((e: unknown) =>
+          this.#log.error({ err: e, authSecretId: claim.id }, 'could not postpone a claim'),
+        );
     }
   }
 }

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
+import type request from 'supertest';
 import { authClientAad } from '../../src/crypto/aad.js';
 import { DecryptionError, open } from '../../src/crypto/envelope.js';
 import { openClientSecret } from '../../src/modules/auth-clients/client-secret.js';
-import { type Actor, createApiKey, createTenant, createUser, createWorkspace } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 import {
   createClient,
   createSecret,
@@ -15,9 +13,12 @@ import {
   marker,
   oauth2ClientAttributes,
   pathOf,
-  track,
   seenResponses,
+  track,
 } from '../auth-secrets/helpers.js';
+import { type Actor, createApiKey, createTenant, createUser, createWorkspace } from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('auth-clients (API.md §3)', () => {
   let t: TestApp;
@@ -29,7 +30,11 @@ describe('auth-clients (API.md §3)', () => {
   const clientSecrets: string[] = [];
   const base = () => `/v2/tenants/${tenantId}/auth-clients`;
 
-  const post = async (attributes: Record<string, unknown>, auth = admin.auth, extra: Record<string, unknown> = {}) =>
+  const post = async (
+    attributes: Record<string, unknown>,
+    auth = admin.auth,
+    extra: Record<string, unknown> = {},
+  ) =>
     track(
       await http
         .post(base())
@@ -38,7 +43,13 @@ describe('auth-clients (API.md §3)', () => {
         .send({ data: { type: 'auth-client', attributes, ...extra } }),
     );
   const patch = async (id: string, data: Record<string, unknown>, auth = admin.auth) =>
-    track(await http.patch(`${base()}/${id}`).set('Authorization', auth).set('Content-Type', JSONAPI).send({ data }));
+    track(
+      await http
+        .patch(`${base()}/${id}`)
+        .set('Authorization', auth)
+        .set('Content-Type', JSONAPI)
+        .send({ data }),
+    );
   const newOAuth2 = (overrides: Record<string, unknown> = {}) => {
     const attrs = oauth2ClientAttributes(overrides);
     clientSecrets.push(attrs.oauth2.client_secret as string);
@@ -57,14 +68,20 @@ describe('auth-clients (API.md §3)', () => {
     // No client_secret ever reaches a response or a log line.
     const haystacks = [...seenResponses, ...capturedLogs];
     for (const secret of clientSecrets) {
-      assert.ok(!haystacks.some((h) => h.includes(secret)), 'a client_secret leaked into a response or log line');
+      assert.ok(
+        !haystacks.some((h) => h.includes(secret)),
+        'a client_secret leaked into a response or log line',
+      );
     }
     await t.close();
   });
 
   describe('create', () => {
     it('creates an oauth2 client; client_secret is write-only', async () => {
-      const attrs = newOAuth2({ scopes: ['read', 'write'], authorize_url: 'https://auth.example.test/authorize' });
+      const attrs = newOAuth2({
+        scopes: ['read', 'write'],
+        authorize_url: 'https://auth.example.test/authorize',
+      });
       const res = await post(attrs);
       assertJsonApiResponse(res);
       assert.equal(res.status, 201);
@@ -72,7 +89,13 @@ describe('auth-clients (API.md §3)', () => {
       const data = res.body.data;
       assert.equal(res.headers.location, data.links.self);
       assert.equal(data.type, 'auth-client');
-      assert.deepEqual(Object.keys(data.attributes).sort(), ['auth_type', 'created_at', 'name', 'oauth2', 'updated_at']);
+      assert.deepEqual(Object.keys(data.attributes).sort(), [
+        'auth_type',
+        'created_at',
+        'name',
+        'oauth2',
+        'updated_at',
+      ]);
       assert.equal(data.attributes.name, attrs.name);
       assert.equal(data.attributes.auth_type, 'oauth2');
       assert.deepEqual(data.attributes.oauth2, {
@@ -85,7 +108,9 @@ describe('auth-clients (API.md §3)', () => {
       });
       assert.ok(!res.text.includes(attrs.oauth2.client_secret as string));
       assert.equal(data.relationships.tenant.data.id, tenantId);
-      const tenantRes = await http.get(pathOf(data.relationships.tenant.links.related)).set('Authorization', admin.auth);
+      const tenantRes = await http
+        .get(pathOf(data.relationships.tenant.links.related))
+        .set('Authorization', admin.auth);
       assertJsonApiResponse(tenantRes);
       assert.equal(tenantRes.status, 200);
       const self = track(await http.get(pathOf(data.links.self)).set('Authorization', admin.auth));
@@ -95,7 +120,10 @@ describe('auth-clients (API.md §3)', () => {
     });
 
     it('creates an `other` client with oauth2 null, and accepts an explicit oauth2: null', async () => {
-      for (const attributes of [{ name: marker('other'), auth_type: 'other' }, { name: marker('other'), auth_type: 'other', oauth2: null }]) {
+      for (const attributes of [
+        { name: marker('other'), auth_type: 'other' },
+        { name: marker('other'), auth_type: 'other', oauth2: null },
+      ]) {
         const res = await post(attributes);
         assertJsonApiResponse(res);
         assert.equal(res.status, 201);
@@ -122,7 +150,13 @@ describe('auth-clients (API.md §3)', () => {
       const res = await post({
         name: '',
         auth_type: 'oauth2',
-        oauth2: { client_id: '', token_url: 'not a url', scopes: ['ok', 'ok', 'has space'], auth_method: 'x', extra: 1 },
+        oauth2: {
+          client_id: '',
+          token_url: 'not a url',
+          scopes: ['ok', 'ok', 'has space'],
+          auth_method: 'x',
+          extra: 1,
+        },
       });
       const errors = expectError(res, 422);
       const pointers = errors.map((e) => e.source?.pointer).sort();
@@ -141,7 +175,11 @@ describe('auth-clients (API.md §3)', () => {
     });
 
     it('requires oauth2 settings for oauth2 clients and refuses them for `other` clients', async () => {
-      const missing = expectError(await post({ name: marker('c'), auth_type: 'oauth2' }), 422, 'missing_member');
+      const missing = expectError(
+        await post({ name: marker('c'), auth_type: 'oauth2' }),
+        422,
+        'missing_member',
+      );
       assert.equal(missing[0]?.source?.pointer, '/data/attributes/oauth2');
       const extra = expectError(
         await post({ name: marker('c'), auth_type: 'other', oauth2: { client_id: 'x' } }),
@@ -165,7 +203,11 @@ describe('auth-clients (API.md §3)', () => {
         const errors = expectError(await post(newOAuth2({ token_url: url })), 422, code);
         assert.equal(errors[0]?.source?.pointer, '/data/attributes/oauth2/token_url');
       }
-      const authorize = expectError(await post(newOAuth2({ authorize_url: 'http://auth.example.test/a' })), 422, 'insecure_url');
+      const authorize = expectError(
+        await post(newOAuth2({ authorize_url: 'http://auth.example.test/a' })),
+        422,
+        'insecure_url',
+      );
       assert.equal(authorize[0]?.source?.pointer, '/data/attributes/oauth2/authorize_url');
       for (const url of ['http://127.0.0.1:8080/token', 'http://localhost:9/token', 'http://[::1]/token']) {
         const res = await post(newOAuth2({ token_url: url }));
@@ -179,7 +221,12 @@ describe('auth-clients (API.md §3)', () => {
           await httpFor(strict)
             .post(base())
             .set('Authorization', admin.auth)
-            .send({ data: { type: 'auth-client', attributes: newOAuth2({ token_url: 'http://127.0.0.1:8080/token' }) } }),
+            .send({
+              data: {
+                type: 'auth-client',
+                attributes: newOAuth2({ token_url: 'http://127.0.0.1:8080/token' }),
+              },
+            }),
         );
         const errors = expectError(res, 422, 'insecure_url');
         assert.match(errors[0]?.detail ?? '', /OAUTH_ALLOW_LOOPBACK_HTTP/);
@@ -199,7 +246,11 @@ describe('auth-clients (API.md §3)', () => {
           .send({ data: { type: 'auth-secret', attributes: newOAuth2() } }),
       );
       expectError(wrongType, 409, 'type_mismatch');
-      expectError(await post(newOAuth2(), admin.auth, { id: '0190a3b4-0000-7000-8000-000000000000' }), 403, 'client_generated_id');
+      expectError(
+        await post(newOAuth2(), admin.auth, { id: '0190a3b4-0000-7000-8000-000000000000' }),
+        403,
+        'client_generated_id',
+      );
     });
   });
 
@@ -209,15 +260,23 @@ describe('auth-clients (API.md §3)', () => {
     before(async () => {
       listTenant = await createTenant(t.prisma);
       ids = [];
-      for (let i = 0; i < 3; i++) ids.push((await createClient(http, listTenant.admin.auth, listTenant.tenantId, newOAuth2())).id);
-      ids.push((await createClient(http, listTenant.admin.auth, listTenant.tenantId, { name: marker('o'), auth_type: 'other' })).id);
+      for (let i = 0; i < 3; i++)
+        ids.push((await createClient(http, listTenant.admin.auth, listTenant.tenantId, newOAuth2())).id);
+      ids.push(
+        (
+          await createClient(http, listTenant.admin.auth, listTenant.tenantId, {
+            name: marker('o'),
+            auth_type: 'other',
+          })
+        ).id,
+      );
     });
 
-    it('pages through the tenant\'s clients with cursor links', async () => {
+    it("pages through the tenant's clients with cursor links", async () => {
       const seen: string[] = [];
       let next: string | undefined = `/v2/tenants/${listTenant.tenantId}/auth-clients?page[size]=3`;
       while (next) {
-        const res = track(await http.get(next).set('Authorization', listTenant.admin.auth));
+        const res: request.Response = track(await http.get(next).set('Authorization', listTenant.admin.auth));
         assertJsonApiResponse(res);
         assert.equal(res.status, 200);
         assert.ok(res.body.links.self);
@@ -230,27 +289,35 @@ describe('auth-clients (API.md §3)', () => {
 
     it('filters by auth_type and name; unknown parameters are 400', async () => {
       const res = track(
-        await http.get(`/v2/tenants/${listTenant.tenantId}/auth-clients?filter[auth_type]=other`).set('Authorization', listTenant.admin.auth),
+        await http
+          .get(`/v2/tenants/${listTenant.tenantId}/auth-clients?filter[auth_type]=other`)
+          .set('Authorization', listTenant.admin.auth),
       );
       assertJsonApiResponse(res);
       assert.deepEqual(
         res.body.data.map((d: { id: string }) => d.id),
         [ids[3]],
       );
-      const bad = track(await http.get(`/v2/tenants/${listTenant.tenantId}/auth-clients?filter[auth_type]=x&foo=1`).set('Authorization', listTenant.admin.auth));
+      const bad = track(
+        await http
+          .get(`/v2/tenants/${listTenant.tenantId}/auth-clients?filter[auth_type]=x&foo=1`)
+          .set('Authorization', listTenant.admin.auth),
+      );
       const errors = expectError(bad, 400);
       assert.deepEqual(errors.map((e) => e.source?.parameter).sort(), ['filter[auth_type]', 'foo']);
     });
 
     it('supports sparse fieldsets', async () => {
       const res = track(
-        await http.get(`/v2/tenants/${listTenant.tenantId}/auth-clients/${ids[0]}?fields[auth-client]=name`).set('Authorization', listTenant.admin.auth),
+        await http
+          .get(`/v2/tenants/${listTenant.tenantId}/auth-clients/${ids[0]}?fields[auth-client]=name`)
+          .set('Authorization', listTenant.admin.auth),
       );
       assertJsonApiResponse(res);
       assert.deepEqual(Object.keys(res.body.data.attributes), ['name']);
     });
 
-    it('is 404 for malformed ids, unknown ids and other tenants\' clients', async () => {
+    it("is 404 for malformed ids, unknown ids and other tenants' clients", async () => {
       for (const path of [
         `/v2/tenants/${listTenant.tenantId}/auth-clients/not-a-uuid`,
         `/v2/tenants/${listTenant.tenantId}/auth-clients/0190a3b4-0000-7000-8000-000000000000`,
@@ -259,7 +326,12 @@ describe('auth-clients (API.md §3)', () => {
         expectError(track(await http.get(path).set('Authorization', admin.auth)), 404);
       }
       // The other tenant's admin cannot reach this tenant's clients at all.
-      expectError(track(await http.get(`/v2/tenants/${listTenant.tenantId}/auth-clients`).set('Authorization', admin.auth)), 404);
+      expectError(
+        track(
+          await http.get(`/v2/tenants/${listTenant.tenantId}/auth-clients`).set('Authorization', admin.auth),
+        ),
+        404,
+      );
     });
   });
 
@@ -275,7 +347,12 @@ describe('auth-clients (API.md §3)', () => {
         attributes: {
           name: marker('renamed'),
           auth_type: 'oauth2',
-          oauth2: { scopes: ['b', 'c'], client_secret: newSecret, auth_method: 'client_secret_post', authorize_url: null },
+          oauth2: {
+            scopes: ['b', 'c'],
+            client_secret: newSecret,
+            auth_method: 'client_secret_post',
+            authorize_url: null,
+          },
         },
       });
       assertJsonApiResponse(res);
@@ -302,27 +379,53 @@ describe('auth-clients (API.md §3)', () => {
 
     it('checks type and id (409), and 404s before looking at the document', async () => {
       const created = await createClient(http, admin.auth, tenantId, newOAuth2());
-      expectError(await patch(created.id, { type: 'auth-secret', id: created.id, attributes: {} }), 409, 'type_mismatch');
       expectError(
-        await patch(created.id, { type: 'auth-client', id: '0190a3b4-0000-7000-8000-000000000000', attributes: {} }),
+        await patch(created.id, { type: 'auth-secret', id: created.id, attributes: {} }),
+        409,
+        'type_mismatch',
+      );
+      expectError(
+        await patch(created.id, {
+          type: 'auth-client',
+          id: '0190a3b4-0000-7000-8000-000000000000',
+          attributes: {},
+        }),
         409,
         'id_mismatch',
       );
-      expectError(await patch('0190a3b4-0000-7000-8000-000000000000', { type: 'auth-client', id: '0190a3b4-0000-7000-8000-000000000000' }), 404);
+      expectError(
+        await patch('0190a3b4-0000-7000-8000-000000000000', {
+          type: 'auth-client',
+          id: '0190a3b4-0000-7000-8000-000000000000',
+        }),
+        404,
+      );
       expectError(await patch(created.id, { type: 'auth-client' }), 400);
     });
 
     it('refuses oauth2 settings on `other` clients, null settings on oauth2 ones, and insecure URLs', async () => {
       const other = await createClient(http, admin.auth, tenantId, { name: marker('o'), auth_type: 'other' });
       expectError(
-        await patch(other.id, { type: 'auth-client', id: other.id, attributes: { oauth2: { client_id: 'x' } } }),
+        await patch(other.id, {
+          type: 'auth-client',
+          id: other.id,
+          attributes: { oauth2: { client_id: 'x' } },
+        }),
         422,
         'oauth2_not_allowed',
       );
       const oauth = await createClient(http, admin.auth, tenantId, newOAuth2());
-      expectError(await patch(oauth.id, { type: 'auth-client', id: oauth.id, attributes: { oauth2: null } }), 422, 'oauth2_required');
       expectError(
-        await patch(oauth.id, { type: 'auth-client', id: oauth.id, attributes: { oauth2: { token_url: 'http://evil.example/t' } } }),
+        await patch(oauth.id, { type: 'auth-client', id: oauth.id, attributes: { oauth2: null } }),
+        422,
+        'oauth2_required',
+      );
+      expectError(
+        await patch(oauth.id, {
+          type: 'auth-client',
+          id: oauth.id,
+          attributes: { oauth2: { token_url: 'http://evil.example/t' } },
+        }),
         422,
         'insecure_url',
       );
@@ -333,7 +436,11 @@ describe('auth-clients (API.md §3)', () => {
     it('refuses a name another client has (409)', async () => {
       const a = await createClient(http, admin.auth, tenantId, newOAuth2());
       const b = await createClient(http, admin.auth, tenantId, newOAuth2());
-      expectError(await patch(b.id, { type: 'auth-client', id: b.id, attributes: { name: a.attributes.name } }), 409, 'name_taken');
+      expectError(
+        await patch(b.id, { type: 'auth-client', id: b.id, attributes: { name: a.attributes.name } }),
+        409,
+        'name_taken',
+      );
     });
   });
 
@@ -348,16 +455,22 @@ describe('auth-clients (API.md §3)', () => {
       const used = await createClient(http, admin.auth, tenantId, newOAuth2());
       const ws = await createWorkspace(t.prisma, tenantId, admin.userId);
       const secret = await createSecret(http, admin.auth, ws, used.id);
-      expectError(track(await http.delete(`${base()}/${used.id}`).set('Authorization', admin.auth)), 409, 'auth_client_in_use');
+      expectError(
+        track(await http.delete(`${base()}/${used.id}`).set('Authorization', admin.auth)),
+        409,
+        'auth_client_in_use',
+      );
       assert.ok(await t.prisma.authClient.findUnique({ where: { id: used.id } }));
-      const delSecret = track(await http.delete(`/v2/workspaces/${ws}/secrets/${secret.id}`).set('Authorization', admin.auth));
+      const delSecret = track(
+        await http.delete(`/v2/workspaces/${ws}/secrets/${secret.id}`).set('Authorization', admin.auth),
+      );
       assert.equal(delSecret.status, 204);
       const delClient = track(await http.delete(`${base()}/${used.id}`).set('Authorization', admin.auth));
       assertJsonApiResponse(delClient);
       assert.equal(delClient.status, 204);
     });
 
-    it('is 404 for another tenant\'s client', async () => {
+    it("is 404 for another tenant's client", async () => {
       const theirs = await createClient(http, otherTenant.admin.auth, otherTenant.tenantId, newOAuth2());
       expectError(track(await http.delete(`${base()}/${theirs.id}`).set('Authorization', admin.auth)), 404);
       assert.ok(await t.prisma.authClient.findUnique({ where: { id: theirs.id } }));
@@ -374,7 +487,10 @@ describe('auth-clients (API.md §3)', () => {
       assertJsonApiResponse(one);
       assert.equal(one.status, 200);
       expectError(await post(newOAuth2(), member.auth), 403, 'forbidden');
-      expectError(await patch(c.id, { type: 'auth-client', id: c.id, attributes: { name: 'x' } }, member.auth), 403);
+      expectError(
+        await patch(c.id, { type: 'auth-client', id: c.id, attributes: { name: 'x' } }, member.auth),
+        403,
+      );
       expectError(track(await http.delete(`${base()}/${c.id}`).set('Authorization', member.auth)), 403);
 
       const scopedKey = await createApiKey(t.prisma, admin.userId, ['tenants.auth_client.get']);
@@ -391,7 +507,10 @@ describe('auth-clients (API.md §3)', () => {
       expectError(track(await http.get(base()).set('Authorization', outsider)), 404);
       expectError(track(await http.get(`${base()}/${c.id}`).set('Authorization', outsider)), 404);
       expectError(await post(newOAuth2(), outsider), 404);
-      expectError(await patch(c.id, { type: 'auth-client', id: c.id, attributes: { name: 'x' } }, outsider), 404);
+      expectError(
+        await patch(c.id, { type: 'auth-client', id: c.id, attributes: { name: 'x' } }, outsider),
+        404,
+      );
       expectError(track(await http.delete(`${base()}/${c.id}`).set('Authorization', outsider)), 404);
       const anon = track(await http.get(base()));
       expectError(anon, 401);
@@ -410,12 +529,18 @@ describe('auth-clients (API.md §3)', () => {
       for (const r of rows) {
         for (const secret of clientSecrets) {
           assert.ok(!r.row.includes(secret), 'plaintext client secret in the row');
-          assert.ok(!Buffer.from(r.sealed).includes(Buffer.from(secret)), 'plaintext client secret in the sealed bytes');
+          assert.ok(
+            !Buffer.from(r.sealed).includes(Buffer.from(secret)),
+            'plaintext client secret in the sealed bytes',
+          );
         }
       }
       const rowA = rows.find((r) => r.id === a.id);
       assert.ok(rowA);
-      assert.equal(open(t.keyRing, rowA.sealed, authClientAad({ tenantId, id: a.id })).toString(), attrsA.oauth2.client_secret);
+      assert.equal(
+        open(t.keyRing, rowA.sealed, authClientAad({ tenantId, id: a.id })).toString(),
+        attrsA.oauth2.client_secret,
+      );
       // A ciphertext copied into another row does not open there.
       assert.throws(
         () => open(t.keyRing, rowA.sealed, authClientAad({ tenantId, id: b.id })),

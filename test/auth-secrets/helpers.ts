@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
-import type { TestApp } from '../support/test-app.js';
 import { assertJsonApiResponse, type HttpResponseLike } from '../support/jsonapi-schema.js';
+import type { TestApp } from '../support/test-app.js';
 
 export type Http = ReturnType<typeof request>;
 
@@ -16,10 +16,14 @@ export const marker = (kind: string) => `${kind}-${randomBytes(12).toString('hex
 export interface JsonApiResource {
   id: string;
   type: string;
+  // biome-ignore lint/suspicious/noExplicitAny: documents are schema-checked by assertJsonApiResponse; tests read members freely.
   attributes: Record<string, any>;
   relationships?: Record<string, { data: { id: string; type: string } | null; links?: { related?: string } }>;
   links?: { self?: string };
 }
+
+/** Every client_secret the suite sends (through oauth2ClientAttributes), for the leak scans. */
+export const usedClientSecrets = new Set<string>();
 
 /** Every response seen by `track`, for the leak scans. */
 export const seenResponses: string[] = [];
@@ -34,12 +38,15 @@ export function oauth2Credentials(expiresIn: number | string = 3600) {
 }
 
 export function oauth2ClientAttributes(overrides: Record<string, unknown> = {}) {
+  const clientSecret = marker('client-secret');
+  usedClientSecrets.add(clientSecret);
+  if (typeof overrides.client_secret === 'string') usedClientSecrets.add(overrides.client_secret);
   return {
     name: marker('client'),
     auth_type: 'oauth2',
     oauth2: {
       client_id: marker('client-id'),
-      client_secret: marker('client-secret'),
+      client_secret: clientSecret,
       token_url: 'https://auth.example.test/oauth/token',
       ...overrides,
     },
@@ -102,4 +109,14 @@ export function pathOf(link: string | undefined): string {
 
 export function httpFor(app: TestApp): Http {
   return request(app.app);
+}
+
+/** Names of the haystacks (responses, log lines) that contain any of `needles`. */
+export function leaksOf(needles: Iterable<string>, haystacks: string[]): string[] {
+  const found: string[] = [];
+  for (const needle of needles) {
+    const where = haystacks.findIndex((h) => h.includes(needle));
+    if (where !== -1) found.push(`${needle.slice(0, 20)}… in ${haystacks[where]?.slice(0, 200)}`);
+  }
+  return found;
 }

@@ -1,10 +1,12 @@
 // API.md §1: the conventions every endpoint follows — media types, authentication, ids,
 // query parameters, pagination, links, sparse fieldsets, request ids, body limits.
+// Note: every assert.ok here carries a message. Without one, Node 20 re-reads the source to
+// build the message and, with tsx's source maps, can spin forever on a failure.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
-import { createApiKey, createUser, createWorkspace, uniqueName } from '../support/factories.js';
+import { createApiKey, createTenant, createUser, createWorkspace, uniqueName } from '../support/factories.js';
 import { assertJsonApiResponse, expectError, JSON_API_MEDIA_TYPE } from '../support/jsonapi-schema.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { basicAuth, createWorld, pathOf, send, type World } from '../tenancy/world.js';
@@ -47,7 +49,9 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('accepts the JSON:API media type with ext and profile parameters', async () => {
-      const res = await createWs(`${JSON_API_MEDIA_TYPE}; profile="https://example.test/p"; ext="https://example.test/e"`);
+      const res = await createWs(
+        `${JSON_API_MEDIA_TYPE}; profile="https://example.test/p"; ext="https://example.test/e"`,
+      );
       assert.equal(res.status, 201, res.text);
       assertJsonApiResponse(res);
     });
@@ -67,11 +71,21 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('406 when Accept admits no JSON type; */*, application/json and JSON:API are fine', async () => {
-      const get = (accept: string) => request(t.app).get('/v2/users/me').set('Authorization', admin).set('Accept', accept);
-      for (const accept of ['text/html', 'application/xml, text/plain', `${JSON_API_MEDIA_TYPE}; charset=utf-8`]) {
+      const get = (accept: string) =>
+        request(t.app).get('/v2/users/me').set('Authorization', admin).set('Accept', accept);
+      for (const accept of [
+        'text/html',
+        'application/xml, text/plain',
+        `${JSON_API_MEDIA_TYPE}; charset=utf-8`,
+      ]) {
         expectError(await get(accept), 406, 'not_acceptable');
       }
-      for (const accept of ['*/*', 'application/json', JSON_API_MEDIA_TYPE, 'text/html, application/*;q=0.5']) {
+      for (const accept of [
+        '*/*',
+        'application/json',
+        JSON_API_MEDIA_TYPE,
+        'text/html, application/*;q=0.5',
+      ]) {
         const res = await get(accept);
         assert.equal(res.status, 200, `${accept}: ${res.text}`);
         assertJsonApiResponse(res);
@@ -84,7 +98,11 @@ describe('http: conventions (API.md §1)', () => {
         await request(t.app).get('/v2/permissions').set('Authorization', admin),
         await request(t.app).get('/v2/users/me'),
         await request(t.app).get('/v2/no-such-route').set('Authorization', admin),
-        await send(t.app, admin, { method: 'POST', path: '/v2/authcheck', body: { meta: { checks: { a: { permission: 'tenants.user.get' } } } } }),
+        await send(t.app, admin, {
+          method: 'POST',
+          path: '/v2/authcheck',
+          body: { meta: { checks: { a: { permission: 'tenants.user.get' } } } },
+        }),
       ];
       for (const res of responses) {
         assert.equal(res.headers['content-type'], JSON_API_MEDIA_TYPE);
@@ -130,14 +148,26 @@ describe('http: conventions (API.md §1)', () => {
 
     it('401 comes before any other check (authorization, query, body)', async () => {
       const wrong = basicAuth('nobody@example.test', world.actors.member.apiKey);
-      expect401(await send(t.app, wrong, { method: 'GET', path: `/v2/workspaces/${world.workspaceId}?bogus=1` }));
-      expect401(await send(t.app, wrong, { method: 'POST', path: `/v2/tenants/${world.tenantId}/workspaces`, body: {} }));
+      expect401(
+        await send(t.app, wrong, { method: 'GET', path: `/v2/workspaces/${world.workspaceId}?bogus=1` }),
+      );
+      expect401(
+        await send(t.app, wrong, {
+          method: 'POST',
+          path: `/v2/tenants/${world.tenantId}/workspaces`,
+          body: {},
+        }),
+      );
       expect401(await send(t.app, undefined, { method: 'DELETE', path: '/v2/workspaces/not-a-uuid' }));
     });
 
     it('accepts Basic email:key case-insensitively on the email, and Bearer key', async () => {
       const { email, apiKey, userId } = world.actors.member;
-      for (const header of [basicAuth(email, apiKey), basicAuth(email.toUpperCase(), apiKey), `Bearer ${apiKey}`]) {
+      for (const header of [
+        basicAuth(email, apiKey),
+        basicAuth(email.toUpperCase(), apiKey),
+        `Bearer ${apiKey}`,
+      ]) {
         const res = await send(t.app, header, { method: 'GET', path: '/v2/users/me' });
         assert.equal(res.status, 200, res.text);
         assertJsonApiResponse(res);
@@ -190,7 +220,10 @@ describe('http: conventions (API.md §1)', () => {
       assert.equal(res.body.data.attributes.expires_at, expiresAt);
       const fresh = basicAuth(user.email, res.body.data.attributes.key);
       assert.equal((await send(t.app, fresh, { method: 'GET', path: '/v2/users/me' })).status, 200);
-      await t.prisma.apiKey.update({ where: { id: res.body.data.id }, data: { expiresAt: new Date(Date.now() - 1) } });
+      await t.prisma.apiKey.update({
+        where: { id: res.body.data.id },
+        data: { expiresAt: new Date(Date.now() - 1) },
+      });
       expect401(await send(t.app, fresh, { method: 'GET', path: '/v2/users/me' }));
     });
   });
@@ -214,10 +247,18 @@ describe('http: conventions (API.md §1)', () => {
           ['GET', `/v2/workspaces/${id}/memberships`],
           ['GET', `/v2/workspaces/${W}/memberships/${id}`],
           ['DELETE', `/v2/workspaces/${W}/memberships/${id}`],
-          ['PATCH', `/v2/workspaces/${W}/memberships/${id}`, { data: { type: 'membership', id, attributes: { role: 'viewer' } } }],
+          [
+            'PATCH',
+            `/v2/workspaces/${W}/memberships/${id}`,
+            { data: { type: 'membership', id, attributes: { role: 'viewer' } } },
+          ],
           ['GET', `/v2/tenants/${T}/roles/${id}`],
           ['DELETE', `/v2/tenants/${T}/roles/${id}`],
-          ['PATCH', `/v2/tenants/${T}/roles/${id}`, { data: { type: 'role', id, attributes: { name: 'x' } } }],
+          [
+            'PATCH',
+            `/v2/tenants/${T}/roles/${id}`,
+            { data: { type: 'role', id, attributes: { name: 'x' } } },
+          ],
           ['GET', `/v2/permissions/${id}`],
         ];
         for (const [method, path, body] of paths) {
@@ -228,7 +269,10 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('ids are UUID strings', async () => {
-      const res = await send(t.app, admin, { method: 'GET', path: `/v2/workspaces/${world.workspaceId}/memberships` });
+      const res = await send(t.app, admin, {
+        method: 'GET',
+        path: `/v2/workspaces/${world.workspaceId}/memberships`,
+      });
       assert.equal(res.status, 200);
       assertJsonApiResponse(res);
       const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -257,7 +301,7 @@ describe('http: conventions (API.md §1)', () => {
     it('400 for query parameters on routes that take none, and page[] on unpaginated routes', async () => {
       for (const path of ['/v2/users/me?x=1', `/v2/workspaces/${world.workspaceId}?page[size]=5`]) {
         const errors = expectError(await send(t.app, admin, { method: 'GET', path }), 400);
-        assert.ok(errors[0]?.source?.parameter);
+        assert.ok(errors[0]?.source?.parameter, `${path}: no source.parameter`);
       }
       const post = await send(t.app, admin, {
         method: 'POST',
@@ -270,7 +314,10 @@ describe('http: conventions (API.md §1)', () => {
     it('page[size] must be an integer from 1 to 200', async () => {
       const base = `/v2/tenants/${world.tenantId}/workspaces`;
       for (const size of ['0', '201', 'abc', '-1', '1.5', '', '%201', '99999']) {
-        const errors = expectError(await send(t.app, admin, { method: 'GET', path: `${base}?page[size]=${size}` }), 400);
+        const errors = expectError(
+          await send(t.app, admin, { method: 'GET', path: `${base}?page[size]=${size}` }),
+          400,
+        );
         assert.equal(errors[0]?.source?.parameter, 'page[size]');
       }
       for (const size of ['1', '200']) {
@@ -283,7 +330,10 @@ describe('http: conventions (API.md §1)', () => {
     it('400 for a page[cursor] the service did not issue', async () => {
       const base = `/v2/tenants/${world.tenantId}/workspaces`;
       for (const cursor of ['abc', 'not a cursor', Buffer.from('x').toString('base64url')]) {
-        const res = await send(t.app, admin, { method: 'GET', path: `${base}?page[cursor]=${encodeURIComponent(cursor)}` });
+        const res = await send(t.app, admin, {
+          method: 'GET',
+          path: `${base}?page[cursor]=${encodeURIComponent(cursor)}`,
+        });
         assert.equal(expectError(res, 400)[0]?.source?.parameter, 'page[cursor]');
       }
     });
@@ -319,7 +369,6 @@ describe('http: conventions (API.md §1)', () => {
   describe('pagination', () => {
     it('links.next walks every item exactly once and stops (page[size]=3, 7 items)', async () => {
       // A tenant of its own so the count is exact.
-      const { createTenant } = await import('../support/factories.js');
       const { tenantId, admin: a } = await createTenant(t.prisma);
       const created = new Set<string>();
       for (let i = 0; i < 7; i++) created.add(await createWorkspace(t.prisma, tenantId, a.userId));
@@ -331,7 +380,7 @@ describe('http: conventions (API.md §1)', () => {
         assert.equal(res.status, 200, res.text);
         assertJsonApiResponse(res);
         pages += 1;
-        assert.ok(res.body.data.length <= 3);
+        assert.ok(res.body.data.length <= 3, `page of ${res.body.data.length}`);
         seen.push(...res.body.data.map((w: { id: string }) => w.id));
         const next: string | undefined = res.body.links?.next ?? undefined;
         if (next) {
@@ -349,11 +398,13 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('a cursor stays valid when items are inserted meanwhile', async () => {
-      const { createTenant } = await import('../support/factories.js');
       const { tenantId, admin: a } = await createTenant(t.prisma);
       const first: string[] = [];
       for (let i = 0; i < 4; i++) first.push(await createWorkspace(t.prisma, tenantId, a.userId));
-      const page1 = await send(t.app, a.auth, { method: 'GET', path: `/v2/tenants/${tenantId}/workspaces?page[size]=2` });
+      const page1 = await send(t.app, a.auth, {
+        method: 'GET',
+        path: `/v2/tenants/${tenantId}/workspaces?page[size]=2`,
+      });
       assert.equal(page1.status, 200);
       const late = await createWorkspace(t.prisma, tenantId, a.userId);
       const seen = page1.body.data.map((w: { id: string }) => w.id);
@@ -369,7 +420,6 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('default page size is 50', async () => {
-      const { createTenant } = await import('../support/factories.js');
       const { tenantId, admin: a } = await createTenant(t.prisma);
       await t.prisma.user.createMany({
         data: Array.from({ length: 51 }, () => ({
@@ -383,7 +433,7 @@ describe('http: conventions (API.md §1)', () => {
       assert.equal(res.status, 200);
       assertJsonApiResponse(res);
       assert.equal(res.body.data.length, 50);
-      assert.ok(res.body.links.next);
+      assert.ok(res.body.links.next, 'no links.next');
       const rest = await send(t.app, a.auth, { method: 'GET', path: pathOf(res.body.links.next) });
       assert.equal(rest.body.data.length, 2);
       assert.equal(rest.body.links.next, undefined);
@@ -406,7 +456,7 @@ describe('http: conventions (API.md §1)', () => {
         const res = await send(t.app, admin, { method: 'GET', path });
         assert.equal(res.status, 200, `${path}: ${res.text}`);
         assertJsonApiResponse(res);
-        assert.ok(Array.isArray(res.body.data));
+        assert.ok(Array.isArray(res.body.data), `${path}: data is not an array`);
         assert.equal(res.body.links?.self, `${PUBLIC_URL}${path}`);
       }
       const filtered = `/v2/tenants/${world.tenantId}/users?filter[email]=a%40b.test&page[size]=5`;
@@ -447,7 +497,10 @@ describe('http: conventions (API.md §1)', () => {
     it('without PUBLIC_URL, links are built from the request scheme and host', async () => {
       const plain = await createTestApp();
       try {
-        const res = await request(plain.app).get('/v2/users/me').set('Authorization', admin).set('Host', 'svc.local:8443');
+        const res = await request(plain.app)
+          .get('/v2/users/me')
+          .set('Authorization', admin)
+          .set('Host', 'svc.local:8443');
         assert.equal(res.status, 200, res.text);
         assertJsonApiResponse(res);
         assert.equal(res.body.data.links.self, `http://svc.local:8443/v2/users/${world.actors.admin.userId}`);
@@ -475,7 +528,10 @@ describe('http: conventions (API.md §1)', () => {
       assert.equal(res.body.data.relationships, undefined);
       assert.equal(res.body.data.links.self, `${PUBLIC_URL}/v2/users/${world.actors.admin.userId}`);
 
-      const rel = await send(t.app, admin, { method: 'GET', path: `/v2/workspaces/${world.workspaceId}/memberships?fields[membership]=role,user` });
+      const rel = await send(t.app, admin, {
+        method: 'GET',
+        path: `/v2/workspaces/${world.workspaceId}/memberships?fields[membership]=role,user`,
+      });
       assert.equal(rel.status, 200, rel.text);
       assertJsonApiResponse(rel);
       for (const m of rel.body.data) {
@@ -485,18 +541,27 @@ describe('http: conventions (API.md §1)', () => {
     });
 
     it('fields[TYPE] works on every GET, and names of another type leave this one alone', async () => {
-      const res = await send(t.app, admin, { method: 'GET', path: `/v2/tenants/${world.tenantId}?fields[user]=email` });
+      const res = await send(t.app, admin, {
+        method: 'GET',
+        path: `/v2/tenants/${world.tenantId}?fields[user]=email`,
+      });
       assert.equal(res.status, 200, res.text);
       assertJsonApiResponse(res);
-      assert.ok(res.body.data.attributes.name);
-      const ws = await send(t.app, admin, { method: 'GET', path: `/v2/workspaces/${world.workspaceId}?fields%5Bworkspace%5D=name` });
+      assert.ok(res.body.data.attributes.name, res.text);
+      const ws = await send(t.app, admin, {
+        method: 'GET',
+        path: `/v2/workspaces/${world.workspaceId}?fields%5Bworkspace%5D=name`,
+      });
       assert.equal(ws.status, 200, ws.text);
       assert.deepEqual(Object.keys(ws.body.data.attributes), ['name']);
     });
 
     it('400 for unknown types or fields in fields[TYPE]', async () => {
       for (const q of ['fields[user]=password', 'fields[nope]=x', 'fields[user]=email,secret_hash']) {
-        const errors = expectError(await send(t.app, admin, { method: 'GET', path: `/v2/users/me?${q}` }), 400);
+        const errors = expectError(
+          await send(t.app, admin, { method: 'GET', path: `/v2/users/me?${q}` }),
+          400,
+        );
         assert.equal(errors[0]?.source?.parameter, q.split('=')[0]);
       }
     });
@@ -516,7 +581,18 @@ describe('http: conventions (API.md §1)', () => {
         await send(t.app, admin, { method: 'GET', path: '/v2/nowhere' }),
         await send(t.app, admin, { method: 'POST', path: '/v2/authcheck', body: '{' }),
         await request(t.app).get('/healthz'),
+        await request(t.app).get('/v2/users/me').set('Authorization', admin).set('Accept', 'text/html'),
+        await send(t.app, admin, {
+          method: 'POST',
+          path: '/v2/authcheck',
+          body: '{}',
+          contentType: 'text/plain',
+        }),
       ];
+      assert.deepEqual(
+        responses.map((r) => r.status),
+        [200, 401, 404, 400, 200, 406, 415],
+      );
       const ids = responses.map((r) => r.headers['x-request-id']);
       for (const id of ids) assert.match(String(id), /^[A-Za-z0-9._:-]{8,128}$/);
       assert.equal(new Set(ids).size, ids.length);
@@ -528,7 +604,10 @@ describe('http: conventions (API.md §1)', () => {
       const small = await createTestApp({ BODY_LIMIT_BYTES: '2048' });
       try {
         const before = await t.prisma.workspace.count({ where: { tenantId: world.tenantId } });
-        const big = { data: { type: 'workspace', attributes: { name: 'x' } }, meta: { pad: 'y'.repeat(3000) } };
+        const big = {
+          data: { type: 'workspace', attributes: { name: 'x' } },
+          meta: { pad: 'y'.repeat(3000) },
+        };
         for (const contentType of [JSON_API_MEDIA_TYPE, 'application/json']) {
           const res = await send(small.app, admin, {
             method: 'POST',
@@ -564,7 +643,11 @@ describe('http: conventions (API.md §1)', () => {
   describe('timestamps', () => {
     it('created_at and updated_at are RFC 3339 UTC on every resource', async () => {
       const rfc3339Utc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-      for (const path of ['/v2/users/me', `/v2/tenants/${world.tenantId}`, `/v2/workspaces/${world.workspaceId}`]) {
+      for (const path of [
+        '/v2/users/me',
+        `/v2/tenants/${world.tenantId}`,
+        `/v2/workspaces/${world.workspaceId}`,
+      ]) {
         const res = await send(t.app, admin, { method: 'GET', path });
         assertJsonApiResponse(res);
         assert.match(res.body.data.attributes.created_at, rfc3339Utc);

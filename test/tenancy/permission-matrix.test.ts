@@ -18,11 +18,11 @@ import {
   ACTORS,
   type ActorName,
   type ApiRequest,
+  createWorld,
   populatedWorkspace,
   SCOPED_KEY_SCOPES,
   send,
   type World,
-  createWorld,
 } from './world.js';
 
 interface CaseContext {
@@ -42,7 +42,11 @@ interface Row {
   type?: string;
   expected: Record<ActorName, number>;
   prepare(c: CaseContext): Promise<Prepared> | Prepared;
-  /** Extra checks of a successful body for this actor. */
+  /**
+   * Extra checks of a successful body for this actor. The body is untyped JSON whose shape
+   * assertJsonApiResponse has already checked.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: see above.
   body?(doc: any, c: CaseContext): void;
 }
 
@@ -139,7 +143,8 @@ const ROWS: Row[] = [
         method: 'POST',
         path: `/v2/users/${userId}/api-keys`,
         body: keyBody(),
-        verify: async (ok) => assert.equal(await c.prisma.apiKey.count({ where: { userId } }), before + (ok ? 1 : 0)),
+        verify: async (ok) =>
+          assert.equal(await c.prisma.apiKey.count({ where: { userId } }), before + (ok ? 1 : 0)),
       };
     },
   },
@@ -239,7 +244,10 @@ const ROWS: Row[] = [
         path: `/v2/workspaces/${workspaceId}`,
         body: { data: { type: 'workspace', id: workspaceId, attributes: { name } } },
         verify: async (ok) =>
-          assert.equal((await c.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } })).name === name, ok),
+          assert.equal(
+            (await c.prisma.workspace.findUniqueOrThrow({ where: { id: workspaceId } })).name === name,
+            ok,
+          ),
       };
     },
   },
@@ -284,7 +292,10 @@ const ROWS: Row[] = [
           },
         },
         verify: async (ok) =>
-          assert.equal(await c.prisma.membership.count({ where: { workspaceId, userId: newcomer.userId } }), ok ? 1 : 0),
+          assert.equal(
+            await c.prisma.membership.count({ where: { workspaceId, userId: newcomer.userId } }),
+            ok ? 1 : 0,
+          ),
       };
     },
   },
@@ -313,7 +324,8 @@ const ROWS: Row[] = [
       return {
         method: 'DELETE',
         path: `/v2/workspaces/${workspaceId}/memberships/${id}`,
-        verify: async (ok) => assert.equal((await c.prisma.membership.findUnique({ where: { id } })) === null, ok),
+        verify: async (ok) =>
+          assert.equal((await c.prisma.membership.findUnique({ where: { id } })) === null, ok),
       };
     },
   },

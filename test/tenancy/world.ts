@@ -3,7 +3,14 @@
 import type { Express } from 'express';
 import request from 'supertest';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { type Actor, addMember, createApiKey, createTenant, createUser, createWorkspace } from '../support/factories.js';
+import {
+  type Actor,
+  addMember,
+  createApiKey,
+  createTenant,
+  createUser,
+  createWorkspace,
+} from '../support/factories.js';
 
 export const ACTORS = [
   'admin',
@@ -39,7 +46,8 @@ export interface World {
   subjectMembershipId: string;
 }
 
-export const basicAuth = (email: string, key: string) => `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
+export const basicAuth = (email: string, key: string) =>
+  `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
 
 export async function createWorld(prisma: PrismaClient): Promise<World> {
   const { tenantId, admin } = await createTenant(prisma);
@@ -79,6 +87,18 @@ export async function populatedWorkspace(
   await addMember(prisma, workspaceId, viewer.userId, 'viewer');
   const subjectMembershipId = await addMember(prisma, workspaceId, world.subject.userId, 'viewer');
   return { workspaceId, subjectMembershipId };
+}
+
+/** The parts of a JSON:API resource object these tests read from response bodies. */
+export interface ResourceObject {
+  type: string;
+  id: string;
+  attributes: Record<string, unknown>;
+  relationships?: Record<
+    string,
+    { data?: { type: string; id: string } | null; links?: { related?: string } }
+  >;
+  links?: { self?: string };
 }
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -121,10 +141,18 @@ export async function tenantSnapshot(prisma: PrismaClient, tenantId: string) {
   const where = { tenantId };
   const orderBy = { id: 'asc' } as const;
   const [users, workspaces, memberships, roles, apiKeys] = await Promise.all([
-    prisma.user.findMany({ where, orderBy, select: { id: true, email: true, tenantRole: true, updatedAt: true } }),
+    prisma.user.findMany({
+      where,
+      orderBy,
+      select: { id: true, email: true, tenantRole: true, updatedAt: true },
+    }),
     prisma.workspace.findMany({ where, orderBy, select: { id: true, name: true, updatedAt: true } }),
     prisma.membership.findMany({ where, orderBy, select: { id: true, roleId: true, updatedAt: true } }),
-    prisma.role.findMany({ where, orderBy, select: { id: true, name: true, permissions: true, updatedAt: true } }),
+    prisma.role.findMany({
+      where,
+      orderBy,
+      select: { id: true, name: true, permissions: true, updatedAt: true },
+    }),
     prisma.apiKey.findMany({ where, orderBy, select: { id: true, revokedAt: true, updatedAt: true } }),
   ]);
   return {

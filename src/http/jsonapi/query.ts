@@ -42,6 +42,11 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
       bad(key, `Query parameter "${key}" must be given once, as a plain value.`);
       continue;
     }
+    // PostgreSQL text cannot hold U+0000; a filter carrying one would otherwise fail as a 500.
+    if (rawValue.includes('\u0000')) {
+      bad(key, `Query parameter "${key}" must not contain the NUL character.`);
+      continue;
+    }
     const value = rawValue;
     const family = FAMILY_RE.exec(key);
     if (key === 'include' && spec.include && method === 'GET') {

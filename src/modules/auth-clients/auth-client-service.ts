@@ -89,7 +89,7 @@ export function createAuthClientService(
       tenantId: string,
       filters: AuthClientFilters,
       page: { size: number; cursor?: string | undefined },
-    ) {
+    ): Promise<Page<AuthClientView>> {
       const rows = await prisma.authClient.findMany({
         where: {
           tenantId,
@@ -100,14 +100,7 @@ export function createAuthClientService(
         orderBy: { id: 'asc' },
         take: page.size + 1,
       });
-      return toPage(rows.map(toAuthClientView), page.size) as Page<AuthClientView>;
-    },
-
-    /** For `include=auth-client`: one query for all ids, scoped to the tenant. */
-    async findMany(tenantId: string, ids: string[]): Promise<AuthClientView[]> {
-      if (ids.length === 0) return [];
-      const rows = await prisma.authClient.findMany({ where: { tenantId, id: { in: ids } } });
-      return rows.map(toAuthClientView);
+      return toPage(rows.map(toAuthClientView), page.size);
     },
 
     async create(tenantId: string, input: CreateAuthClientInput): Promise<AuthClientView> {

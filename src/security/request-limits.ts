@@ -1,0 +1,91 @@
+// Bounds on the shape of what a client sends, checked before any route looks at it (like the body
+// size limit, 413): query parameters (count, value length) and JSON nesting depth. Ajv and the
+// query parser then only ever walk small, shallow inputs. Limits far above anything the API needs.
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, badRequest, invalidParameter } from '../http/errors.js';
+
+export const MAX_QUERY_PARAMETERS = 30;
+export const MAX_QUERY_VALUE_LENGTH = 1024;
+export const MAX_JSON_DEPTH = 32;
+
+/** 400 when the query string has too many parameters or an overlong name or value. */
+export function limitQuery(req: Request, _res: Response, next: NextFunction): void {
+  const mark = req.url.indexOf('?');
+  if (mark === -1) return next();
+  // Counted on the raw string: the parser silently drops parameters after its own limit (1000).
+  const pairs = req.url
+    .slice(mark + 1)
+    .split('&')
+    .filter((p) => p !== '');
+  if (pairs.length > MAX_QUERY_PARAMETERS) {
+    return next(
+      badRequest(
+        'too_many_query_parameters',
+        `At most ${MAX_QUERY_PARAMETERS} query parameters are accepted; this request has ${pairs.length}.`,
+      ),
+    );
+  }
+  const problems: ApiError[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
+    // Raw (still percent-encoded) lengths bound the decoded ones; only decode to name the parameter.
+    if (rawName.length > MAX_QUERY_VALUE_LENGTH || rawValue.length > 3 * MAX_QUERY_VALUE_LENGTH) {
+      const name = safeDecode(rawName).slice(0, 64);
+      problems.push(
+        invalidParameter(
+          name,
+          `Query parameter names and values are limited to ${MAX_QUERY_VALUE_LENGTH} characters.`,
+          'query_parameter_too_long',
+        ),
+      );
+    } else if (safeDecode(rawValue).length > MAX_QUERY_VALUE_LENGTH) {
+      problems.push(
+        invalidParameter(
+          safeDecode(rawName),
+          `Query parameter values are limited to ${MAX_QUERY_VALUE_LENGTH} characters.`,
+          'query_parameter_too_long',
+        ),
+      );
+    }
+  }
+  next(problems.length > 0 ? new ApiError(problems.flatMap((p) => p.items)) : undefined);
+}
+
+/** 400 when a parsed JSON body nests objects/arrays deeper than MAX_JSON_DEPTH. */
+export function limitJsonDepth(req: Request, _res: Response, next: NextFunction): void {
+  if (req.body === null || typeof req.body !== 'object') return next();
+  if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
+    return next(
+      badRequest(
+        'json_too_deep',
+        `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+        { pointer: '' },
+      ),
+    );
+  }
+  next();
+}
+
+/** Iterative (an attacker-controlled depth must not exhaust the call stack), stops at the first hit. */
+export function jsonDepthExceeds(value: unknown, maxDepth: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, depth] = item;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > maxDepth) return true;
+    for (const child of Object.values(node)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
+  return false;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    return s;
+  }
+}

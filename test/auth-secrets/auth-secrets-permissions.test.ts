@@ -1,0 +1,212 @@
+// The 403/404 matrix of API.md §2/§4 for the auth-secret routes (refresh has its own tests), for
+// every built-in workspace role, tenant admins, non-members, scoped keys and other tenants.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'mocha';
+import {
+  type Actor,
+  addMember,
+  createApiKey,
+  createTenant,
+  createUser,
+  createWorkspace,
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import {
+  createClient,
+  createSecret,
+  type Http,
+  httpFor,
+  JSONAPI,
+  type JsonApiResource,
+  oauth2ClientAttributes,
+  secretDocument,
+  track,
+} from './helpers.js';
+
+type Route = 'list' | 'get' | 'create' | 'patch' | 'delete';
+const ROUTES: Route[] = ['list', 'get', 'create', 'patch', 'delete'];
+
+// Expected status per caller and route; 404 means the workspace is invisible to the caller.
+const MATRIX: Record<string, Record<Route, number>> = {
+  owner: { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
+  editor: { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
+  connector: { list: 200, get: 200, create: 403, patch: 403, delete: 403 },
+  viewer: { list: 200, get: 200, create: 403, patch: 403, delete: 403 },
+  'tenant admin (no membership)': { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
+  'tenant member without membership': { list: 404, get: 404, create: 404, patch: 404, delete: 404 },
+  "another tenant's admin": { list: 404, get: 404, create: 404, patch: 404, delete: 404 },
+  'editor with a key scoped to auth_secret.get': {
+    list: 200,
+    get: 200,
+    create: 403,
+    patch: 403,
+    delete: 403,
+  },
+};
+
+describe('auth-secrets: permissions and isolation', () => {
+  let t: TestApp;
+  let http: Http;
+  let tenantId: string;
+  let admin: Actor;
+  let ws: string;
+  let client: JsonApiResource;
+  const callers: Record<string, Actor> = {};
+
+  before(async () => {
+    t = await createTestApp();
+    http = httpFor(t);
+    ({ tenantId, admin } = await createTenant(t.prisma));
+    ws = await createWorkspace(t.prisma, tenantId, admin.userId);
+    client = await createClient(http, admin.auth, tenantId, oauth2ClientAttributes());
+    for (const role of ['owner', 'editor', 'connector', 'viewer']) {
+      const user = await createUser(t.prisma, tenantId, 'member');
+      await addMember(t.prisma, ws, user.userId, role);
+      callers[role] = user;
+    }
+    callers['tenant admin (no membership)'] = await createUser(t.prisma, tenantId, 'admin');
+    callers['tenant member without membership'] = await createUser(t.prisma, tenantId, 'member');
+    callers["another tenant's admin"] = (await createTenant(t.prisma)).admin;
+    const scopedUser = await createUser(t.prisma, tenantId, 'member');
+    await addMember(t.prisma, ws, scopedUser.userId, 'editor');
+    const key = await createApiKey(t.prisma, scopedUser.userId, ['workspaces.auth_secret.get']);
+    callers['editor with a key scoped to auth_secret.get'] = {
+      ...scopedUser,
+      apiKey: key,
+      auth: `Basic ${Buffer.from(`${scopedUser.email}:${key}`).toString('base64')}`,
+    };
+  });
+
+  after(() => t.close());
+
+  async function call(route: Route, auth: string, secretId: string) {
+    const base = `/v2/workspaces/${ws}/secrets`;
+    switch (route) {
+      case 'list':
+        return track(await http.get(base).set('Authorization', auth));
+      case 'get':
+        return track(await http.get(`${base}/${secretId}`).set('Authorization', auth));
+      case 'create':
+        return track(
+          await http
+            .post(base)
+            .set('Authorization', auth)
+            .set('Content-Type', JSONAPI)
+            .send(secretDocument(client.id)),
+        );
+      case 'patch':
+        return track(
+          await http
+            .patch(`${base}/${secretId}`)
+            .set('Authorization', auth)
+            .set('Content-Type', JSONAPI)
+            .send({ data: { type: 'auth-secret', id: secretId, attributes: { name: 'renamed' } } }),
+        );
+      case 'delete':
+        return track(await http.delete(`${base}/${secretId}`).set('Authorization', auth));
+    }
+  }
+
+  for (const [caller, expected] of Object.entries(MATRIX)) {
+    it(`${caller}: ${ROUTES.map((r) => `${r} ${expected[r]}`).join(', ')}`, async () => {
+      const actor = callers[caller];
+      assert.ok(actor);
+      for (const route of ROUTES) {
+        // A fresh secret per route, so that delete and patch act on something that exists.
+        const secret = await createSecret(http, admin.auth, ws, client.id);
+        const before = await t.prisma.authSecret.findUnique({ where: { id: secret.id } });
+        const count = await t.prisma.authSecret.count({ where: { workspaceId: ws } });
+        const res = await call(route, actor.auth, secret.id);
+        if (expected[route] >= 400) {
+          const errors = expectError(res, expected[route], expected[route] === 403 ? 'forbidden' : undefined);
+          assert.ok(!JSON.stringify(errors).includes(secret.attributes.credentials.access_token));
+          assert.deepEqual(
+            await t.prisma.authSecret.findUnique({ where: { id: secret.id } }),
+            before,
+            `${route} changed the secret`,
+          );
+          assert.equal(
+            await t.prisma.authSecret.count({ where: { workspaceId: ws } }),
+            count,
+            `${route} changed the count`,
+          );
+        } else {
+          assertJsonApiResponse(res);
+          assert.equal(res.status, expected[route], `${caller} ${route}: ${res.text}`);
+        }
+      }
+    });
+  }
+
+  it('requires authentication (401 with WWW-Authenticate) on every route', async () => {
+    const secret = await createSecret(http, admin.auth, ws, client.id);
+    for (const route of ROUTES) {
+      const res = await call(route, 'Basic bm9ib2R5QGV4YW1wbGUudGVzdDpub3Bl', secret.id);
+      expectError(res, 401, 'unauthorized');
+      assert.equal(res.headers['www-authenticate'], 'Basic realm="auth-secrets"');
+    }
+  });
+
+  it('never reaches a secret through another workspace, even one the caller can use', async () => {
+    const ws2 = await createWorkspace(t.prisma, tenantId, admin.userId);
+    const secret = await createSecret(http, admin.auth, ws, client.id);
+    const path = `/v2/workspaces/${ws2}/secrets/${secret.id}`;
+    expectError(track(await http.get(path).set('Authorization', admin.auth)), 404);
+    expectError(
+      track(
+        await http
+          .patch(path)
+          .set('Authorization', admin.auth)
+          .send({ data: { type: 'auth-secret', id: secret.id, attributes: { name: 'x' } } }),
+      ),
+      404,
+    );
+    expectError(track(await http.delete(path).set('Authorization', admin.auth)), 404);
+    const list = track(await http.get(`/v2/workspaces/${ws2}/secrets`).set('Authorization', admin.auth));
+    assertJsonApiResponse(list);
+    assert.deepEqual(list.body.data, []);
+    const filtered = track(
+      await http
+        .get(`/v2/workspaces/${ws2}/secrets?filter[auth_client]=${client.id}`)
+        .set('Authorization', admin.auth),
+    );
+    assert.deepEqual(filtered.body.data, []);
+    const row = await t.prisma.authSecret.findUniqueOrThrow({ where: { id: secret.id } });
+    assert.equal(row.name, secret.attributes.name);
+  });
+
+  it('is 404 for a workspace of another tenant, and for malformed workspace ids', async () => {
+    const foreign = await createTenant(t.prisma);
+    const foreignWs = await createWorkspace(t.prisma, foreign.tenantId, foreign.admin.userId);
+    const foreignClient = await createClient(
+      http,
+      foreign.admin.auth,
+      foreign.tenantId,
+      oauth2ClientAttributes(),
+    );
+    const foreignSecret = await createSecret(http, foreign.admin.auth, foreignWs, foreignClient.id);
+    expectError(
+      track(await http.get(`/v2/workspaces/${foreignWs}/secrets`).set('Authorization', admin.auth)),
+      404,
+    );
+    expectError(
+      track(
+        await http
+          .get(`/v2/workspaces/${foreignWs}/secrets/${foreignSecret.id}`)
+          .set('Authorization', admin.auth),
+      ),
+      404,
+    );
+    expectError(
+      track(
+        await http.get(`/v2/workspaces/${ws}/secrets/${foreignSecret.id}`).set('Authorization', admin.auth),
+      ),
+      404,
+    );
+    expectError(
+      track(await http.get('/v2/workspaces/not-a-uuid/secrets').set('Authorization', admin.auth)),
+      404,
+    );
+  });
+});
