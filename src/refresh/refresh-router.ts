@@ -35,12 +35,18 @@ export function refreshRoutes(
         const authType = isUuid(id) ? await store.typeInWorkspace(ctx.workspace.id, id) : null;
         if (authType === null) throw notFound('auth-secret');
         if (authType !== 'oauth2') throw notSupported();
-        const outcome = await refresh.refresh(id, { trigger: 'request', startedAt }).catch((err: unknown) => {
-          throw err instanceof DecryptionError ? credentialsUnreadable() : err;
-        });
+        const actor = auditActorOf(ctx);
+        const { outcome, wrote } = await refresh
+          .refresh(id, { trigger: 'request', startedAt, actor })
+          .catch((err: unknown) => {
+            throw err instanceof DecryptionError ? credentialsUnreadable() : err;
+          });
         const result = outcome.kind === 'failed' ? outcome.error : outcome.kind;
-        if (outcome.kind !== 'gone') {
-          await store.audit(auditActorOf(ctx), { id, workspaceId: ctx.workspace.id }, result, 'request');
+        // The caller whose provider call changed the secret was audited with that change; every
+        // other caller (joined, or already renewed) gets an event of its own request here.
+        if (outcome.kind !== 'gone' && !wrote) {
+          const shared = outcome.kind === 'refreshed' ? 'shared' : result;
+          await store.audit(actor, { id, workspaceId: ctx.workspace.id }, shared, 'request');
         }
         if (outcome.kind === 'failed') throw providerApiError(outcome.error, outcome.detail);
         // `gone`: deleted (get → 404) or moved to a non-oauth2 client meanwhile (→ 409).

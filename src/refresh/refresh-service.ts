@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { AuthSecret } from '../generated/prisma/client.js';
-import { systemActor } from '../modules/audit-events/audit-recorder.js';
+import { type AuditActor, systemActor } from '../modules/audit-events/audit-recorder.js';
 import { openClientSecret } from '../modules/auth-clients/client-secret.js';
 import { openCredentials, sealCredentials } from '../modules/auth-secrets/credentials.js';
 import type { ProviderClient } from './provider-client.js';
@@ -23,6 +23,14 @@ export interface RefreshRequest {
    * the token the caller wants. Worker: unused (a secret no longer due needs nothing).
    */
   startedAt: Date;
+  /** Who asked, for the audit event; absent for the worker (the system actor). */
+  actor?: AuditActor;
+}
+
+/** `wrote`: this call itself stored the outcome (and its audit event); joiners and waiters did not. */
+export interface RefreshResult {
+  outcome: SharedOutcome;
+  wrote: boolean;
 }
 
 export interface RefreshServiceDependencies {
@@ -37,7 +45,7 @@ export interface RefreshServiceDependencies {
 }
 
 export function createRefreshService(deps: RefreshServiceDependencies) {
-  const flights = new SingleFlight<string, SharedOutcome>();
+  const flights = new SingleFlight<string, { outcome: SharedOutcome; waited: boolean }>();
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ component: 'refresh' });
 
@@ -49,13 +57,10 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
     return secret.state !== 'ready' || secret.expiresAt === null || secret.expiresAt.getTime() > dueBy;
   }
 
-  // Requests are audited by the route, once per caller; the worker's own calls are audited here.
-  async function auditWorker(secret: AuthSecret, request: RefreshRequest, result: string) {
-    if (request.trigger !== 'worker') return;
-    await deps.store.audit(systemActor(secret.tenantId), secret, result, 'worker').catch((err: unknown) => {
-      log.error({ err, authSecretId: secret.id }, 'could not record the audit event of a refresh');
-    });
-  }
+  const auditOf = (secret: AuthSecret, request: RefreshRequest) => ({
+    actor: request.actor ?? systemActor(secret.tenantId),
+    trigger: request.trigger,
+  });
 
   async function attempt(id: string, request: RefreshRequest): Promise<SharedOutcome> {
     // Re-read under the lease: another process may have renewed the secret while we waited.
@@ -93,6 +98,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         sealCredentials(deps.keyRing, secret, stored),
         tokens.expiresAt,
         at,
+        auditOf(secret, request),
       );
       if (!written) {
         log.warn(
@@ -101,7 +107,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         );
         return { kind: 'already_renewed' };
       }
-      await auditWorker(secret, request, 'refreshed');
+
       log.info(
         { authSecretId: secret.id, trigger: request.trigger, rotated: tokens.refreshToken !== undefined },
         'auth-secret refreshed',
@@ -123,7 +129,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       now: at,
       trigger: request.trigger,
     });
-    await deps.store.recordFailure(secret, { kind: err.kind, at, ...decision });
+    await deps.store.recordFailure(secret, { kind: err.kind, at, ...decision }, auditOf(secret, request));
     log.warn(
       {
         authSecretId: secret.id,
@@ -135,23 +141,24 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       },
       'auth-secret refresh failed',
     );
-    await auditWorker(secret, request, err.kind);
+
     if (err.kind === 'rejected') return { kind: 'rejected' } as const;
     return { kind: 'failed', error: err.kind, detail: err.detail } as const;
   }
 
   return {
     /** Refreshes secret `id` (or joins the refresh already running for it). */
-    async refresh(id: string, request: RefreshRequest): Promise<SharedOutcome> {
+    async refresh(id: string, request: RefreshRequest): Promise<RefreshResult> {
       deps.metrics.attempts.inc({ trigger: request.trigger });
       try {
-        const { promise } = flights.run(id, async () => {
-          const { outcome } = await deps.coordinator.exclusive(id, () => attempt(id, request));
-          return outcome;
+        const { promise, joined } = flights.run(id, async () => {
+          const { outcome, waited } = await deps.coordinator.exclusive(id, () => attempt(id, request));
+          return { outcome, waited };
         });
-        const outcome = await promise;
+        const { outcome, waited } = await promise;
         deps.metrics.outcomes.inc({ trigger: request.trigger, outcome: outcomeLabel(outcome) });
-        return outcome;
+        const wrote = !joined && !waited && outcome.kind !== 'already_renewed' && outcome.kind !== 'gone';
+        return { outcome, wrote };
       } catch (err) {
         const outcome = err instanceof CoordinationError ? 'coordination_error' : 'internal_error';
         deps.metrics.outcomes.inc({ trigger: request.trigger, outcome });

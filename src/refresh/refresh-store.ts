@@ -2,7 +2,7 @@
 // was read (updated_at), so a PATCH that lands during a provider call is never overwritten and a
 // refresh can never be stored twice. Bookkeeping-only writes (failure counters, claims) keep
 // updated_at: the resource a client sees did not change.
-import type { AuthClient, AuthSecret, PrismaClient } from '../generated/prisma/client.js';
+import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
 
 export interface RefreshTarget {
@@ -28,7 +28,41 @@ export interface FailureRecord {
   errorText?: string | undefined;
 }
 
+/** Who caused a refresh write, for its audit event. */
+export interface RefreshAudit {
+  actor: AuditActor;
+  trigger: string;
+}
+
+const SUCCESS_RESULTS = new Set(['refreshed', 'already_renewed', 'shared']);
+
+/** One `auth_secret.refresh` audit event (API.md §5); `result` names the outcome, never a value. */
+function refreshEvent(secret: { id: string; workspaceId: string }, result: string, trigger: string) {
+  return {
+    action: 'auth_secret.refresh' as const,
+    outcome: SUCCESS_RESULTS.has(result) ? ('success' as const) : ('failure' as const),
+    resourceType: 'auth-secret',
+    resourceId: secret.id,
+    workspaceId: secret.workspaceId,
+    details: { trigger, result },
+  };
+}
+
 export function createRefreshStore(prisma: PrismaClient) {
+  /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
+  async function writeWithEvent(
+    secret: AuthSecret,
+    audit: RefreshAudit,
+    result: string,
+    write: (tx: Prisma.TransactionClient) => Promise<{ count: number }>,
+  ): Promise<boolean> {
+    return prisma.$transaction(async (tx) => {
+      const { count } = await write(tx);
+      if (count === 1) await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
+      return count === 1;
+    });
+  }
+
   return {
     /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
     async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
@@ -63,37 +97,40 @@ export function createRefreshStore(prisma: PrismaClient) {
       credentialsSealed: Uint8Array<ArrayBuffer>,
       expiresAt: Date | null,
       at: Date,
+      audit: RefreshAudit,
     ): Promise<boolean> {
-      const { count } = await prisma.authSecret.updateMany({
-        where: { id: secret.id, updatedAt: secret.updatedAt },
-        data: {
-          credentialsSealed,
-          expiresAt,
-          refreshedAt: at,
-          state: 'ready',
-          error: null,
-          failureCount: 0,
-          nextAttemptAt: null,
-          updatedAt: at,
-        },
-      });
-      return count === 1;
+      return writeWithEvent(secret, audit, 'refreshed', (tx) =>
+        tx.authSecret.updateMany({
+          where: { id: secret.id, updatedAt: secret.updatedAt },
+          data: {
+            credentialsSealed,
+            expiresAt,
+            refreshedAt: at,
+            state: 'ready',
+            error: null,
+            failureCount: 0,
+            nextAttemptAt: null,
+            updatedAt: at,
+          },
+        }),
+      );
     },
 
-    async recordFailure(secret: AuthSecret, failure: FailureRecord): Promise<boolean> {
-      const { count } = await prisma.authSecret.updateMany({
-        where: { id: secret.id, updatedAt: secret.updatedAt },
-        data: {
-          lastFailureAt: failure.at,
-          lastFailureKind: failure.kind,
-          failureCount: failure.failureCount,
-          nextAttemptAt: failure.nextAttemptAt,
-          ...(failure.errorText !== undefined
-            ? { state: 'error', error: failure.errorText, updatedAt: failure.at }
-            : { updatedAt: secret.updatedAt }),
-        },
-      });
-      return count === 1;
+    async recordFailure(secret: AuthSecret, failure: FailureRecord, audit: RefreshAudit): Promise<boolean> {
+      return writeWithEvent(secret, audit, failure.kind, (tx) =>
+        tx.authSecret.updateMany({
+          where: { id: secret.id, updatedAt: secret.updatedAt },
+          data: {
+            lastFailureAt: failure.at,
+            lastFailureKind: failure.kind,
+            failureCount: failure.failureCount,
+            nextAttemptAt: failure.nextAttemptAt,
+            ...(failure.errorText !== undefined
+              ? { state: 'error', error: failure.errorText, updatedAt: failure.at }
+              : { updatedAt: secret.updatedAt }),
+          },
+        }),
+      );
     },
 
     /**
@@ -146,22 +183,13 @@ export function createRefreshStore(prisma: PrismaClient) {
         WHERE id = ${claim.id}::uuid AND next_attempt_at = ${claim.claimedUntil}::timestamptz`;
     },
 
-    /** One `auth_secret.refresh` audit event (API.md §5); `result` names the outcome, never a value. */
-    async audit(
-      actor: AuditActor,
-      secret: { id: string; workspaceId: string },
-      result: string,
-      trigger: string,
-    ): Promise<void> {
-      const success = result === 'refreshed' || result === 'already_renewed';
-      await recordAuditEvent(prisma, actor, {
-        action: 'auth_secret.refresh',
-        outcome: success ? 'success' : 'failure',
-        resourceType: 'auth-secret',
-        resourceId: secret.id,
-        workspaceId: secret.workspaceId,
-        details: { trigger, result },
-      });
+    /**
+     * The audit event of a refresh request that changed nothing itself (it shared another caller's
+     * provider call, or the secret was already renewed); writes that change the secret record
+     * their event in their own transaction (writeWithEvent).
+     */
+    audit(actor: AuditActor, secret: { id: string; workspaceId: string }, result: string, trigger: string) {
+      return recordAuditEvent(prisma, actor, refreshEvent(secret, result, trigger));
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */

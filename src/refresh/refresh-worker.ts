@@ -124,7 +124,7 @@ export class RefreshWorker {
 
   async #renew(claim: Claim, stats: SweepStats): Promise<void> {
     try {
-      const outcome = await this.#opts.service.refresh(claim.id, {
+      const { outcome } = await this.#opts.service.refresh(claim.id, {
         trigger: 'worker',
         startedAt: new Date(),
       });

@@ -22,7 +22,7 @@ function expandIPv6(address: string): string[] {
   const tailGroups = groups(tail ?? '').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
   const headGroups = groups(head).flatMap((g) => (g.includes('.') ? ['0', '0'] : [g]));
   const missing = tail === undefined ? 0 : 8 - headGroups.length - tailGroups.length;
-  return [...headGroups, ...Array<string>(Math.max(missing, 0)).fill('0'), ...tailGroups].map(
-    (g) => Number.parseInt(g, 16).toString(16),
+  return [...headGroups, ...Array<string>(Math.max(missing, 0)).fill('0'), ...tailGroups].map((g) =>
+    Number.parseInt(g, 16).toString(16),
   );
 }

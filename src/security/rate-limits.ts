@@ -8,12 +8,12 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { AuthenticationError, type Authenticate } from '../auth/authenticator.js';
+import { type Authenticate, AuthenticationError } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/config.js';
 import { ApiError } from '../http/errors.js';
 import { clientAddressKey } from './client-address.js';
-import { type CountingLimiter, createLimiter, type LimitDecision } from './rate-limiter.js';
+import { createLimiter, type LimitDecision } from './rate-limiter.js';
 
 export interface RateLimits {
   /** Middleware: the per-address limit and the failed-authentication block. */

@@ -11,19 +11,23 @@ export const MAX_JSON_DEPTH = 32;
 /** 400 when the query string has too many parameters or an overlong name or value. */
 export function limitQuery(req: Request, _res: Response, next: NextFunction): void {
   const mark = req.url.indexOf('?');
-  if (mark === -1) return next();
+  if (mark === -1) {
+    next();
+    return;
+  }
   // Counted on the raw string: the parser silently drops parameters after its own limit (1000).
   const pairs = req.url
     .slice(mark + 1)
     .split('&')
     .filter((p) => p !== '');
   if (pairs.length > MAX_QUERY_PARAMETERS) {
-    return next(
+    next(
       badRequest(
         'too_many_query_parameters',
         `At most ${MAX_QUERY_PARAMETERS} query parameters are accepted; this request has ${pairs.length}.`,
       ),
     );
+    return;
   }
   const problems: ApiError[] = [];
   for (const pair of pairs) {
@@ -55,17 +59,17 @@ export function limitQuery(req: Request, _res: Response, next: NextFunction): vo
 
 /** 400 when a parsed JSON body nests objects/arrays deeper than MAX_JSON_DEPTH. */
 export function limitJsonDepth(req: Request, _res: Response, next: NextFunction): void {
-  if (req.body === null || typeof req.body !== 'object') return next();
-  if (jsonDepthExceeds(req.body, MAX_JSON_DEPTH)) {
-    return next(
-      badRequest(
-        'json_too_deep',
-        `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
-        { pointer: '' },
-      ),
-    );
-  }
-  next();
+  const tooDeep =
+    req.body !== null && typeof req.body === 'object' && jsonDepthExceeds(req.body, MAX_JSON_DEPTH);
+  next(
+    tooDeep
+      ? badRequest(
+          'json_too_deep',
+          `The request body nests objects and arrays more than ${MAX_JSON_DEPTH} levels deep.`,
+          { pointer: '' },
+        )
+      : undefined,
+  );
 }
 
 /** Iterative (an attacker-controlled depth must not exhaust the call stack), stops at the first hit. */

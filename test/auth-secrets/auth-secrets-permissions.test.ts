@@ -139,6 +139,33 @@ describe('auth-secrets: permissions and isolation', () => {
     });
   }
 
+  it('includes only what the caller could read directly (scoped keys)', async () => {
+    const secret = await createSecret(http, admin.auth, ws, client.id);
+    const scoped = callers['editor with a key scoped to auth_secret.get'] as Actor;
+    const path = `/v2/workspaces/${ws}/secrets/${secret.id}`;
+    for (const include of ['user', 'auth-client', 'workspace']) {
+      const errors = expectError(
+        track(await http.get(`${path}?include=${include}`).set('Authorization', scoped.auth)),
+        403,
+      );
+      assert.equal(errors[0]?.source?.parameter, 'include');
+      expectError(
+        track(
+          await http.get(`/v2/workspaces/${ws}/secrets?include=${include}`).set('Authorization', scoped.auth),
+        ),
+        403,
+      );
+    }
+    // Viewers hold all three read permissions.
+    const viewer = callers.viewer as Actor;
+    const res = track(
+      await http.get(`${path}?include=user,auth-client,workspace`).set('Authorization', viewer.auth),
+    );
+    assertJsonApiResponse(res);
+    assert.equal(res.status, 200);
+    assert.equal(res.body.included.length, 3);
+  });
+
   it('requires authentication (401 with WWW-Authenticate) on every route', async () => {
     const secret = await createSecret(http, admin.auth, ws, client.id);
     for (const route of ROUTES) {

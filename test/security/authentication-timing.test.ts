@@ -50,7 +50,10 @@ describe('security: failed authentication reveals nothing', () => {
       prisma.$on('query', (e) => queries.push(e.query));
       const authenticate = createAuthenticator(prisma);
       const work: Record<string, { queries: string[]; reason: string }> = {};
-      for (const [name, header] of Object.entries({ 'valid credentials': admin.auth, ...failureCases(admin) })) {
+      for (const [name, header] of Object.entries({
+        'valid credentials': admin.auth,
+        ...failureCases(admin),
+      })) {
         queries.length = 0;
         const reason = await authenticate(header).then(
           () => 'authenticated',

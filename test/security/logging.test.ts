@@ -64,7 +64,10 @@ describe('security: request logging', () => {
     const keySecret = admin.apiKey.slice(-43);
     const workspaceId = await createWorkspace(t.prisma, tenantId, admin.userId);
     const send = (method: 'get' | 'post', path: string, auth?: string) => {
-      const r = request(t.app)[method](path).set('X-Api-Key', secrets.header).set('Cookie', `s=${secrets.header}`);
+      const r = request(t.app)
+        [method](path)
+        .set('X-Api-Key', secrets.header)
+        .set('Cookie', `s=${secrets.header}`);
       return auth ? r.set('Authorization', auth) : r;
     };
 
@@ -101,9 +104,15 @@ describe('security: request logging', () => {
           attributes: {
             name: marker('secret'),
             state: 'ready',
-            credentials: { access_token: secrets.accessToken, refresh_token: secrets.refreshToken, expires_in: 3600 },
+            credentials: {
+              access_token: secrets.accessToken,
+              refresh_token: secrets.refreshToken,
+              expires_in: 3600,
+            },
           },
-          relationships: { 'auth-client': { data: { type: 'auth-client', id: client.body?.data?.id ?? 'x' } } },
+          relationships: {
+            'auth-client': { data: { type: 'auth-client', id: client.body?.data?.id ?? 'x' } },
+          },
         },
       });
     assert.ok(secret.status < 500, secret.text);

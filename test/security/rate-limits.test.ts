@@ -2,7 +2,7 @@
 // authentications per address; Retry-After; health endpoints never limited; fail open.
 import assert from 'node:assert/strict';
 import { Redis } from 'ioredis';
-import { after, before, describe, it } from 'mocha';
+import { after, describe, it } from 'mocha';
 import request from 'supertest';
 import { createApiKey, createTenant } from '../support/factories.js';
 import { expectError } from '../support/jsonapi-schema.js';
@@ -112,7 +112,12 @@ describe('security: rate limits (one process)', () => {
     const warnings = logLinesSince(from).filter((l) => l.event === 'authentication_failed');
     assert.deepEqual(
       warnings.map((w) => w.reason),
-      [...Array(5).fill('missing_credentials'), 'invalid_credentials', 'invalid_credentials', 'invalid_credentials'],
+      [
+        ...Array(5).fill('missing_credentials'),
+        'invalid_credentials',
+        'invalid_credentials',
+        'invalid_credentials',
+      ],
     );
     for (const w of warnings) {
       assert.equal(w.level, 40, 'warn level');

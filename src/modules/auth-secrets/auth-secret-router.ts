@@ -1,20 +1,16 @@
 import type { SecretState } from '../../generated/prisma/client.js';
 import { ApiError, unprocessable } from '../../http/errors.js';
-import type { IncludedSet } from '../../http/jsonapi/document-builder.js';
 import {
   assertResource,
   type ResourceDocument,
   relationshipId,
 } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RequestContext, type RouteDefinition } from '../../http/route-table.js';
-import { authClientSpec } from '../auth-clients/auth-client-serializer.js';
-import { userSpec } from '../users/user-serializer.js';
-import { workspaceSpec } from '../workspaces/workspace-serializer.js';
-import { type AuthSecretView, authSecretSpec } from './auth-secret-serializer.js';
+import { access, type RouteDefinition } from '../../http/route-table.js';
+import { AUTH_SECRET_INCLUDES, assertMayInclude, includedFor } from './auth-secret-includes.js';
+import { authSecretSpec } from './auth-secret-serializer.js';
 import type { AuthSecretService, RelationshipRef } from './auth-secret-service.js';
 
-const INCLUDE = ['auth-client', 'user', 'workspace'] as const;
 // API.md §4: `auth_client` is accepted on input as an alias of `auth-client`.
 const AUTH_CLIENT_NAMES = ['auth-client', 'auth_client'];
 
@@ -52,23 +48,6 @@ function rejectClientGeneratedId(data: ResourceDocument['data']): void {
 }
 
 export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] {
-  /** `include=` maps, batch-loaded: one query per related type for the whole page. */
-  async function includedFor(
-    ctx: RequestContext,
-    items: AuthSecretView[],
-  ): Promise<Record<string, IncludedSet> | undefined> {
-    const include = ctx.query.include;
-    if (include.length === 0) return undefined;
-    const { authClients, users } = await secrets.related(ctx.workspace, items, include);
-    const sets: Record<string, IncludedSet> = {};
-    if (include.includes('auth-client'))
-      sets['auth-client'] = { spec: authClientSpec, byId: new Map(authClients.map((c) => [c.id, c])) };
-    if (include.includes('user')) sets.user = { spec: userSpec, byId: new Map(users.map((u) => [u.id, u])) };
-    if (include.includes('workspace'))
-      sets.workspace = { spec: workspaceSpec, byId: new Map([[ctx.workspace.id, ctx.workspace]]) };
-    return sets;
-  }
-
   return [
     {
       method: 'GET',
@@ -76,12 +55,18 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       access: access.workspace('workspaces.auth_secret.get'),
       query: {
         filters: { user: 'uuid', auth_client: 'uuid', state: { enum: ['ready', 'error'] } },
-        include: INCLUDE,
+        include: AUTH_SECRET_INCLUDES,
         paginated: true,
       },
       handler: async (ctx) => {
+        assertMayInclude(ctx);
         const page = await secrets.list(ctx.workspace, ctx.query.filters, ctx.query.page);
-        const result = await collectionResult(authSecretSpec, page, ctx, await includedFor(ctx, page.items));
+        const result = await collectionResult(
+          authSecretSpec,
+          page,
+          ctx,
+          await includedFor(secrets, ctx, page.items),
+        );
         // One unreadable row must not take the whole list down: it is listed with credentials
         // null and named here (the error itself is logged server-side).
         const unreadable = page.items.filter((s) => s.credentials === null).map((s) => s.id);
@@ -94,10 +79,11 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
-      query: { include: INCLUDE },
+      query: { include: AUTH_SECRET_INCLUDES },
       handler: async (ctx) => {
+        assertMayInclude(ctx);
         const secret = await secrets.get(ctx.workspace, ctx.params.id ?? '');
-        return resourceResult(authSecretSpec, secret, ctx, await includedFor(ctx, [secret]));
+        return resourceResult(authSecretSpec, secret, ctx, await includedFor(secrets, ctx, [secret]));
       },
     },
     {
