@@ -4,7 +4,7 @@ import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createErrorHandler, notFoundRoute } from './http/error-handler.js';
 import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-type.js';
-import { mountRoutes, type RouteDependencies } from './http/mount-routes.js';
+import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mount-routes.js';
 import { assignRequestId } from './http/request-id.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -46,6 +46,8 @@ export function buildApp(deps: AppDependencies): Express {
     }),
   );
   app.use(limitJsonDepth);
+  // Before the router: Express would answer OPTIONS and HEAD on its own otherwise.
+  app.use(methodNotAllowed(deps.routes));
   app.use(mountRoutes(deps.routes, deps));
   if (deps.rateLimits) app.use(deps.rateLimits.recordAuthFailures);
   app.use(notFoundRoute);

@@ -2,6 +2,7 @@
 // validate body → handler → write the document. The order means an invisible resource is a 404
 // before anything about the request's shape is revealed.
 import { type NextFunction, type Request, type Response, Router } from 'express';
+import { match } from 'path-to-regexp';
 import type { Authenticate } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -131,4 +132,29 @@ async function authorize(
 /** Per-request values shared with the logger and error handler. */
 export function requestLocals(req: Request): Record<string, unknown> {
   return (req.res?.locals ?? {}) as Record<string, unknown>;
+}
+
+/**
+ * 405 + Allow for a known path with a method it does not serve (OPTIONS included: Express would
+ * otherwise answer it itself with a text/plain body). Unknown paths fall through to the 404.
+ */
+export function methodNotAllowed(routes: RouteDefinition[]) {
+  const patterns = routes.map((r) => ({ method: r.method, matches: match(r.path) }));
+  return (req: Request, _res: Response, next: NextFunction) => {
+    const path = req.path;
+    const allowed: string[] = [...new Set(patterns.filter((p) => p.matches(path)).map((p) => p.method))];
+    const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+    if (allow.length === 0 || allow.includes(req.method)) return next();
+    next(
+      new ApiError(
+        {
+          status: 405,
+          code: 'method_not_allowed',
+          title: 'Method not allowed',
+          detail: `${req.method} is not supported here. Allowed: ${allow.join(', ')}.`,
+        },
+        { Allow: allow.join(', ') },
+      ),
+    );
+  };
 }

@@ -7,7 +7,7 @@ export const RESOURCE_FIELDS = {
   workspace: ['name', 'created_at', 'updated_at', 'tenant'],
   membership: ['role', 'created_at', 'updated_at', 'user', 'workspace'],
   role: ['name', 'permissions', 'built_in', 'created_at', 'updated_at'],
-  permission: ['scope', 'description'],
+  permission: ['scope', 'description', 'created_at', 'updated_at'],
   'auth-client': ['name', 'auth_type', 'oauth2', 'created_at', 'updated_at', 'tenant'],
   'auth-secret': [
     'name',

@@ -28,26 +28,12 @@ import {
   sealCredentials,
 } from './credentials.js';
 
-/** A to-one relationship read from the request, with the pointer errors about it should name. */
-export interface RelationshipRef {
-  id: string;
-  pointer: string;
-}
-
 export interface CreateAuthSecretInput {
   name: string;
   state: SecretState;
   error?: string | null;
   credentials: unknown;
   authClient: RelationshipRef;
-}
-
-export interface UpdateAuthSecretInput {
-  name?: string;
-  state?: SecretState;
-  error?: string | null;
-  credentials?: unknown;
-  authClient?: RelationshipRef;
 }
 
 export interface AuthSecretFilters {
@@ -63,96 +49,14 @@ export interface AuthSecretDependencies {
   logger: Logger;
 }
 
-/**
- * A stored ciphertext that does not open is a server-side integrity failure (a key missing from
- * ENCRYPTION_KEYS, or a value that does not belong to its row), not a client error: hence 500,
- * with a stable code and no secret. See docs/API-DECISIONS.md.
- */
-export const credentialsUnreadable = () =>
-  new ApiError({
-    status: 500,
-    code: 'credentials_unreadable',
-    title: 'Credentials unreadable',
-    detail:
-      'The stored credentials of this auth-secret cannot be decrypted (the key that sealed them is not ' +
-      'configured, or the stored value does not belong to this auth-secret). Nothing was changed. ' +
-      'An operator must restore the key; or replace the credentials with PATCH.',
-  });
-
-const authClientNotFound = (pointer: string) =>
-  new ApiError({
-    status: 404,
-    code: 'not_found',
-    title: 'Not found',
-    detail: 'The auth-client does not exist in this tenant.',
-    source: { pointer },
-  });
-
 export function createAuthSecretService({ prisma, keyRing, schemas, logger }: AuthSecretDependencies) {
-  /** The opened credentials, or null (logged without any secret) when they cannot be decrypted. */
-  function tryOpen(row: AuthSecret): StoredCredentials | null {
-    try {
-      return openCredentials(keyRing, row);
-    } catch (err) {
-      if (!(err instanceof DecryptionError)) throw err;
-      logger.error(
-        { authSecretId: row.id, workspaceId: row.workspaceId, keyId: err.keyId, reason: err.code },
-        'auth-secret credentials cannot be decrypted',
-      );
-      return null;
-    }
-  }
-
-  function openOrFail(row: AuthSecret): StoredCredentials {
-    const credentials = tryOpen(row);
-    if (!credentials) throw credentialsUnreadable();
-    return credentials;
-  }
+  const opener = createCredentialOpener(keyRing, logger);
+  const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
 
   async function findRow(workspaceId: string, id: string): Promise<AuthSecret> {
     const row = isUuid(id) ? await prisma.authSecret.findFirst({ where: { id, workspaceId } }) : null;
     if (!row) throw notFound('auth-secret');
     return row;
-  }
-
-  async function findClient(
-    tx: Prisma.TransactionClient,
-    tenantId: string,
-    ref: RelationshipRef,
-  ): Promise<{ id: string; authType: AuthType }> {
-    const client = isUuid(ref.id)
-      ? await tx.authClient.findFirst({
-          where: { id: ref.id, tenantId },
-          select: { id: true, authType: true },
-        })
-      : null;
-    if (!client) throw authClientNotFound(ref.pointer);
-    return client;
-  }
-
-  /**
-   * When the auth-client's type changes and no new credentials are sent, the current credentials
-   * (as the API shows them) must fit the new type; they are then stored in its form.
-   */
-  function convertCredentials(
-    row: AuthSecret,
-    stored: StoredCredentials,
-    to: AuthType,
-    ref: RelationshipRef,
-    now: Date,
-  ): CheckedCredentials {
-    try {
-      return checkCredentials(schemas, to, presentCredentials(row.authType, stored, row.expiresAt, now), now);
-    } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
-      throw unprocessable([
-        {
-          code: 'credentials_mismatch',
-          detail: `The stored credentials do not fit an ${to} auth-client; send credentials that do together with the new auth-client.`,
-          pointer: ref.pointer,
-        },
-      ]);
-    }
   }
 
   return {
@@ -169,7 +73,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
 
     async get(workspace: WorkspaceScope, id: string): Promise<AuthSecretView> {
       const row = await findRow(workspace.id, id);
-      return toAuthSecretView(row, openOrFail(row), new Date());
+      return toAuthSecretView(row, opener.openOrFail(row), new Date());
     },
 
     /** A row whose credentials cannot be opened is listed with credentials null (see the router). */
@@ -191,7 +95,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       });
       const { items, nextCursor } = toPage(rows, page.size);
       const readAt = new Date();
-      return { items: items.map((row) => toAuthSecretView(row, tryOpen(row), readAt)), nextCursor };
+      return { items: items.map((row) => toAuthSecretView(row, opener.tryOpen(row), readAt)), nextCursor };
     },
 
     async create(
@@ -200,7 +104,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       input: CreateAuthSecretInput,
       now = new Date(),
     ): Promise<AuthSecretView> {
-      const client = await findClient(prisma, workspace.tenantId, input.authClient);
+      const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
       const checked = checkCredentials(schemas, client.authType, input.credentials, now);
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
@@ -226,65 +130,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       }
     },
 
-    async update(
-      workspace: WorkspaceScope,
-      id: string,
-      input: UpdateAuthSecretInput,
-      now = new Date(),
-    ): Promise<AuthSecretView> {
-      if (!isUuid(id)) throw notFound('auth-secret');
-      try {
-        return await prisma.$transaction(async (tx) => {
-          // Row lock: a concurrent PATCH (or refresh) cannot interleave its credentials with ours.
-          const locked = await tx.$queryRaw<{ id: string }[]>`
-            SELECT id FROM auth_secrets WHERE id = ${id}::uuid AND workspace_id = ${workspace.id}::uuid FOR UPDATE`;
-          const row =
-            locked.length > 0
-              ? await tx.authSecret.findFirst({ where: { id, workspaceId: workspace.id } })
-              : null;
-          if (!row) throw notFound('auth-secret');
-
-          const changeClient =
-            input.authClient && input.authClient.id !== row.authClientId ? input.authClient : undefined;
-          const client = changeClient
-            ? await findClient(tx, workspace.tenantId, changeClient)
-            : { id: row.authClientId, authType: row.authType };
-
-          const data: Prisma.AuthSecretUncheckedUpdateInput = {};
-          let stored: StoredCredentials;
-          let checked: CheckedCredentials | undefined;
-          if (input.credentials !== undefined) {
-            checked = checkCredentials(schemas, client.authType, input.credentials, now);
-            stored = checked.stored;
-          } else {
-            stored = openOrFail(row);
-            if (changeClient && client.authType !== row.authType) {
-              checked = convertCredentials(row, stored, client.authType, changeClient, now);
-              stored = checked.stored;
-            }
-          }
-          if (checked) {
-            data.credentialsSealed = sealCredentials(keyRing, row, checked.stored);
-            data.expiresAt = checked.expiresAt;
-          }
-          if (changeClient) {
-            data.authClientId = client.id;
-            data.authType = client.authType;
-          }
-          if (input.name !== undefined) data.name = input.name;
-          if (input.state !== undefined) data.state = input.state;
-          if (input.error !== undefined) data.error = input.error;
-          if (Object.keys(data).length === 0) return toAuthSecretView(row, stored, now);
-
-          const updated = await tx.authSecret.update({ where: { id: row.id }, data });
-          return toAuthSecretView(updated, stored, now);
-        });
-      } catch (err) {
-        if (isForeignKeyViolation(err) && input.authClient)
-          throw authClientNotFound(input.authClient.pointer);
-        throw err;
-      }
-    },
+    update,
 
     async remove(workspace: WorkspaceScope, id: string): Promise<void> {
       const { count } = isUuid(id)

@@ -15,10 +15,19 @@ const describe = (p: Permission) =>
     ? WORKSPACE_PERMISSIONS[p]
     : TENANT_PERMISSIONS[p as keyof typeof TENANT_PERMISSIONS];
 
+// Permissions are part of the code, not rows: their timestamps are those of the catalogue's
+// current version (API.md §1 wants created_at/updated_at on every resource).
+const CATALOGUE_DATE = '2026-11-22T00:00:00.000Z';
+
 export const permissionSpec: ResourceSpec<Permission> = {
   type: 'permission',
   id: (p) => p,
-  attributes: (p) => ({ scope: isWorkspacePermission(p) ? 'workspace' : 'tenant', description: describe(p) }),
+  attributes: (p) => ({
+    scope: isWorkspacePermission(p) ? 'workspace' : 'tenant',
+    description: describe(p),
+    created_at: CATALOGUE_DATE,
+    updated_at: CATALOGUE_DATE,
+  }),
   selfPath: (p) => `/v2/permissions/${p}`,
 };
 

@@ -1,0 +1,82 @@
+// Pieces the auth-secret reads and writes share: opening a row's credentials (an unreadable
+// ciphertext is logged without secrets and becomes a clear error) and resolving the auth-client a
+// request names, within the workspace's tenant.
+import type { Logger } from 'pino';
+import { DecryptionError } from '../../crypto/envelope.js';
+import type { KeyRing } from '../../crypto/key-ring.js';
+import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
+import { ApiError } from '../../http/errors.js';
+import { isUuid } from '../../http/jsonapi/query.js';
+import { openCredentials, type StoredCredentials } from './credentials.js';
+
+/** A to-one relationship read from the request, with the pointer errors about it should name. */
+export interface RelationshipRef {
+  id: string;
+  pointer: string;
+}
+
+/**
+ * A stored ciphertext that does not open is a server-side integrity failure (a key missing from
+ * ENCRYPTION_KEYS, or a value that does not belong to its row), not a client error: hence 500,
+ * with a stable code and no secret. See docs/API-DECISIONS.md.
+ */
+export const credentialsUnreadable = () =>
+  new ApiError({
+    status: 500,
+    code: 'credentials_unreadable',
+    title: 'Credentials unreadable',
+    detail:
+      'The stored credentials of this auth-secret cannot be decrypted (the key that sealed them is not ' +
+      'configured, or the stored value does not belong to this auth-secret). Nothing was changed. ' +
+      'An operator must restore the key; or replace the credentials with PATCH.',
+  });
+
+export const authClientNotFound = (pointer: string) =>
+  new ApiError({
+    status: 404,
+    code: 'not_found',
+    title: 'Not found',
+    detail: 'The auth-client does not exist in this tenant.',
+    source: { pointer },
+  });
+
+export function createCredentialOpener(keyRing: KeyRing, logger: Logger) {
+  /** The opened credentials, or null (logged without any secret) when they cannot be decrypted. */
+  function tryOpen(row: AuthSecret): StoredCredentials | null {
+    try {
+      return openCredentials(keyRing, row);
+    } catch (err) {
+      if (!(err instanceof DecryptionError)) throw err;
+      logger.error(
+        { authSecretId: row.id, workspaceId: row.workspaceId, keyId: err.keyId, reason: err.code },
+        'auth-secret credentials cannot be decrypted',
+      );
+      return null;
+    }
+  }
+
+  return {
+    tryOpen,
+    /** Throws credentials_unreadable (500) when they cannot be decrypted. */
+    openOrFail(row: AuthSecret): StoredCredentials {
+      const credentials = tryOpen(row);
+      if (!credentials) throw credentialsUnreadable();
+      return credentials;
+    },
+  };
+}
+
+export type CredentialOpener = ReturnType<typeof createCredentialOpener>;
+
+/** The auth-client `ref` names, if it belongs to `tenantId`; else 404 pointing at the relationship. */
+export async function findAuthClient(
+  db: Prisma.TransactionClient,
+  tenantId: string,
+  ref: RelationshipRef,
+): Promise<{ id: string; authType: AuthType }> {
+  const client = isUuid(ref.id)
+    ? await db.authClient.findFirst({ where: { id: ref.id, tenantId }, select: { id: true, authType: true } })
+    : null;
+  if (!client) throw authClientNotFound(ref.pointer);
+  return client;
+}
