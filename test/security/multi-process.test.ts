@@ -26,8 +26,9 @@ describe('security: rate limits across two server processes sharing Redis', func
   before(async function () {
     const redisUrl = testRedisUrl();
     if (!redisUrl) {
-      this.skip(); // CI always has Redis; locally: eval "$(scripts/test-services.sh start)"
-      return;
+      // CI always has Redis; locally: eval "$(scripts/test-services.sh start)".
+      process.stderr.write('skipped: cross-process rate limits need Redis (TEST_REDIS_URL is not set)\n');
+      this.skip();
     }
     prisma = createPrismaClient({ url: testDatabaseUrl(), poolMax: 2 });
     await ensureBuiltInRoles(prisma);

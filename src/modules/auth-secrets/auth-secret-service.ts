@@ -1,32 +1,27 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
-import { DecryptionError } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
-import type {
-  AuthSecret,
-  AuthType,
-  Prisma,
-  PrismaClient,
-  SecretState,
-  User,
-} from '../../generated/prisma/client.js';
-import { ApiError, notFound, unprocessable } from '../../http/errors.js';
+import type { AuthSecret, PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
+import { notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
-import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
 import {
-  type CheckedCredentials,
-  checkCredentials,
-  openCredentials,
-  presentCredentials,
-  type StoredCredentials,
-  sealCredentials,
-} from './credentials.js';
+  authClientNotFound,
+  createCredentialOpener,
+  findAuthClient,
+  type RelationshipRef,
+} from './auth-secret-rows.js';
+import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
+import { createAuthSecretUpdater } from './auth-secret-update.js';
+import { checkCredentials, sealCredentials } from './credentials.js';
+
+export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
+export type { UpdateAuthSecretInput } from './auth-secret-update.js';
 
 export interface CreateAuthSecretInput {
   name: string;
