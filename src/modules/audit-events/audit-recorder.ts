@@ -79,6 +79,25 @@ export async function recordAuditEvent(db: Db, actor: AuditActor, event: AuditEv
   });
 }
 
+/** Several events in one statement (e.g. one read event per secret of a listed page). */
+export async function recordAuditEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await db.auditEvent.createMany({
+    data: events.map((event) => ({
+      tenantId: actor.tenantId,
+      workspaceId: event.workspaceId ?? null,
+      action: event.action,
+      outcome: event.outcome ?? 'success',
+      actorUserId: actor.userId,
+      actorApiKeyId: actor.apiKeyId,
+      resourceType: event.resourceType,
+      resourceId: event.resourceId,
+      requestId: actor.requestId,
+      ...(event.details ? { details: event.details } : {}),
+    })),
+  });
+}
+
 /** Deletes events older than the retention period; returns how many went. */
 export async function pruneAuditEvents(prisma: PrismaClient, olderThan: Date): Promise<number> {
   const { count } = await prisma.auditEvent.deleteMany({ where: { createdAt: { lt: olderThan } } });

@@ -3,6 +3,7 @@ import { ApiError } from '../../http/errors.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { authClientSpec } from './auth-client-serializer.js';
 import type { AuthClientService, OAuth2Input } from './auth-client-service.js';
 
@@ -75,11 +76,15 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
         const data = assertResource(ctx.body, 'auth-client');
         rejectClientGeneratedId(data);
         const a = data.attributes as unknown as AuthClientAttributes & { name: string; auth_type: AuthType };
-        const client = await clients.create(ctx.principal.tenantId, {
-          name: a.name,
-          authType: a.auth_type,
-          oauth2: toOAuth2Input(a.oauth2) ?? null,
-        });
+        const client = await clients.create(
+          ctx.principal.tenantId,
+          {
+            name: a.name,
+            authType: a.auth_type,
+            oauth2: toOAuth2Input(a.oauth2) ?? null,
+          },
+          auditActorOf(ctx),
+        );
         return createdResult(authClientSpec, client, ctx);
       },
     },
@@ -92,11 +97,16 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
         const id = ctx.params.id ?? '';
         await clients.get(ctx.principal.tenantId, id);
         const a = (assertResource(ctx.body, 'auth-client', id).attributes ?? {}) as AuthClientAttributes;
-        const client = await clients.update(ctx.principal.tenantId, id, {
-          ...(a.name !== undefined ? { name: a.name } : {}),
-          ...(a.auth_type !== undefined ? { authType: a.auth_type } : {}),
-          ...(a.oauth2 !== undefined ? { oauth2: toOAuth2Input(a.oauth2) ?? null } : {}),
-        });
+        const client = await clients.update(
+          ctx.principal.tenantId,
+          id,
+          {
+            ...(a.name !== undefined ? { name: a.name } : {}),
+            ...(a.auth_type !== undefined ? { authType: a.auth_type } : {}),
+            ...(a.oauth2 !== undefined ? { oauth2: toOAuth2Input(a.oauth2) ?? null } : {}),
+          },
+          auditActorOf(ctx),
+        );
         return resourceResult(authClientSpec, client, ctx);
       },
     },
@@ -105,7 +115,7 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.delete'),
       handler: async (ctx) => {
-        await clients.remove(ctx.principal.tenantId, ctx.params.id ?? '');
+        await clients.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
     },

@@ -5,6 +5,7 @@ import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated
 import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
+import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
 import { type UrlProblem, urlProblems } from './token-url-policy.js';
@@ -103,7 +104,7 @@ export function createAuthClientService(
       return toPage(rows.map(toAuthClientView), page.size);
     },
 
-    async create(tenantId: string, input: CreateAuthClientInput): Promise<AuthClientView> {
+    async create(tenantId: string, input: CreateAuthClientInput, actor: AuditActor): Promise<AuthClientView> {
       const id = randomUUID7();
       const data: Prisma.AuthClientUncheckedCreateInput = {
         id,
@@ -123,10 +124,25 @@ export function createAuthClientService(
         data.scopes = o.scopes ?? [];
         data.authMethod = o.authMethod ?? 'client_secret_basic';
       }
-      return toAuthClientView(await withUniqueName(prisma.authClient.create({ data })));
+      const row = await withUniqueName(
+        prisma.$transaction(async (tx) => {
+          const created = await tx.authClient.create({ data });
+          await audit(tx, actor, 'auth_client.create', id, {
+            name: created.name,
+            auth_type: created.authType,
+          });
+          return created;
+        }),
+      );
+      return toAuthClientView(row);
     },
 
-    async update(tenantId: string, id: string, input: UpdateAuthClientInput): Promise<AuthClientView> {
+    async update(
+      tenantId: string,
+      id: string,
+      input: UpdateAuthClientInput,
+      actor: AuditActor,
+    ): Promise<AuthClientView> {
       const current = await get(tenantId, id);
       if (input.authType !== undefined && input.authType !== current.authType) {
         throw conflict(
@@ -171,23 +187,58 @@ export function createAuthClientService(
         }
       }
       if (Object.keys(data).length === 0) return current;
-      const row = await withUniqueName(prisma.authClient.update({ where: { id, tenantId }, data }));
+      const row = await withUniqueName(
+        prisma.$transaction(async (tx) => {
+          const updated = await tx.authClient.update({ where: { id, tenantId }, data });
+          // Names of what changed only: a client_secret change shows as "client_secret", never its value.
+          await audit(tx, actor, 'auth_client.update', id, { changed: changedMembers(input) });
+          return updated;
+        }),
+      );
       return toAuthClientView(row);
     },
 
-    async remove(tenantId: string, id: string): Promise<void> {
+    async remove(tenantId: string, id: string, actor: AuditActor): Promise<void> {
       await get(tenantId, id);
       if (await prisma.authSecret.findFirst({ where: { authClientId: id }, select: { id: true } }))
         throw inUse();
       try {
         // The foreign key (ON DELETE RESTRICT) settles a race with a secret created meanwhile.
-        await prisma.authClient.deleteMany({ where: { id, tenantId } });
+        await prisma.$transaction(async (tx) => {
+          const { count } = await tx.authClient.deleteMany({ where: { id, tenantId } });
+          if (count === 1) await audit(tx, actor, 'auth_client.delete', id, {});
+        });
       } catch (err) {
         if (isForeignKeyViolation(err)) throw inUse();
         throw err;
       }
     },
   };
+}
+
+function audit(
+  tx: Prisma.TransactionClient,
+  actor: AuditActor,
+  action: 'auth_client.create' | 'auth_client.update' | 'auth_client.delete',
+  id: string,
+  details: Record<string, string | string[]>,
+) {
+  return recordAuditEvent(tx, actor, { action, resourceType: 'auth-client', resourceId: id, details });
+}
+
+const OAUTH2_MEMBER_NAMES: Record<string, string> = {
+  clientId: 'client_id',
+  clientSecret: 'client_secret',
+  tokenUrl: 'token_url',
+  authorizeUrl: 'authorize_url',
+  scopes: 'scopes',
+  authMethod: 'auth_method',
+};
+
+function changedMembers(input: UpdateAuthClientInput): string[] {
+  const names = input.name !== undefined ? ['name'] : [];
+  for (const key of Object.keys(input.oauth2 ?? {})) names.push(`oauth2.${OAUTH2_MEMBER_NAMES[key] ?? key}`);
+  return names;
 }
 
 export type AuthClientService = ReturnType<typeof createAuthClientService>;

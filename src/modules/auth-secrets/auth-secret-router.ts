@@ -6,9 +6,10 @@ import {
   relationshipId,
 } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { access, type RequestContext, type RouteDefinition } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { AUTH_SECRET_INCLUDES, assertMayInclude, includedFor } from './auth-secret-includes.js';
-import { authSecretSpec } from './auth-secret-serializer.js';
+import { type AuthSecretView, authSecretSpec } from './auth-secret-serializer.js';
 import type { AuthSecretService, RelationshipRef } from './auth-secret-service.js';
 
 // API.md §4: `auth_client` is accepted on input as an alias of `auth-client`.
@@ -47,7 +48,33 @@ function rejectClientGeneratedId(data: ResourceDocument['data']): void {
   });
 }
 
+type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
+
 export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] {
+  /** A refused write is audited too (outcome failure), then reported as usual. */
+  async function audited<T>(
+    ctx: RequestContext,
+    action: WriteAction,
+    resourceId: string,
+    work: () => Promise<T>,
+  ) {
+    try {
+      return await work();
+    } catch (err) {
+      if (err instanceof ApiError)
+        await secrets.recordFailure(auditActorOf(ctx), action, ctx.workspace, resourceId, err);
+      throw err;
+    }
+  }
+
+  /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
+  async function auditReads(ctx: RequestContext, items: AuthSecretView[]) {
+    const fields = ctx.query.fields['auth-secret'];
+    if (fields && !fields.includes('credentials')) return;
+    const ids = items.filter((s) => s.credentials !== null).map((s) => s.id);
+    await secrets.recordReads(auditActorOf(ctx), ctx.workspace, ids);
+  }
+
   return [
     {
       method: 'GET',
@@ -61,6 +88,7 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       handler: async (ctx) => {
         assertMayInclude(ctx);
         const page = await secrets.list(ctx.workspace, ctx.query.filters, ctx.query.page);
+        await auditReads(ctx, page.items);
         const result = await collectionResult(
           authSecretSpec,
           page,
@@ -83,6 +111,7 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       handler: async (ctx) => {
         assertMayInclude(ctx);
         const secret = await secrets.get(ctx.workspace, ctx.params.id ?? '');
+        await auditReads(ctx, [secret]);
         return resourceResult(authSecretSpec, secret, ctx, await includedFor(secrets, ctx, [secret]));
       },
     },
@@ -94,17 +123,24 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
         rejectClientGeneratedId(data);
-        const a = data.attributes as unknown as AuthSecretAttributes & { name: string; state: SecretState };
-        // The schema requires the relationship under one of its names.
-        const authClient = authClientRef(data) as RelationshipRef;
-        const secret = await secrets.create(ctx.workspace, ctx.principal, {
-          name: a.name,
-          state: a.state,
-          ...(a.error !== undefined ? { error: a.error } : {}),
-          credentials: a.credentials,
-          authClient,
+        return audited(ctx, 'auth_secret.create', 'new', async () => {
+          const a = data.attributes as unknown as AuthSecretAttributes & { name: string; state: SecretState };
+          // The schema requires the relationship under one of its names.
+          const authClient = authClientRef(data) as RelationshipRef;
+          const secret = await secrets.create(
+            ctx.workspace,
+            ctx.principal,
+            {
+              name: a.name,
+              state: a.state,
+              ...(a.error !== undefined ? { error: a.error } : {}),
+              credentials: a.credentials,
+              authClient,
+            },
+            auditActorOf(ctx),
+          );
+          return createdResult(authSecretSpec, secret, ctx);
         });
-        return createdResult(authSecretSpec, secret, ctx);
       },
     },
     {
@@ -115,17 +151,24 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await secrets.exists(ctx.workspace, id);
-        const data = assertResource(ctx.body, 'auth-secret', id);
-        const a = (data.attributes ?? {}) as AuthSecretAttributes;
-        const authClient = authClientRef(data);
-        const secret = await secrets.update(ctx.workspace, id, {
-          ...(a.name !== undefined ? { name: a.name } : {}),
-          ...(a.state !== undefined ? { state: a.state } : {}),
-          ...(a.error !== undefined ? { error: a.error } : {}),
-          ...(a.credentials !== undefined ? { credentials: a.credentials } : {}),
-          ...(authClient ? { authClient } : {}),
+        return audited(ctx, 'auth_secret.update', id, async () => {
+          const data = assertResource(ctx.body, 'auth-secret', id);
+          const a = (data.attributes ?? {}) as AuthSecretAttributes;
+          const authClient = authClientRef(data);
+          const secret = await secrets.update(
+            ctx.workspace,
+            id,
+            {
+              ...(a.name !== undefined ? { name: a.name } : {}),
+              ...(a.state !== undefined ? { state: a.state } : {}),
+              ...(a.error !== undefined ? { error: a.error } : {}),
+              ...(a.credentials !== undefined ? { credentials: a.credentials } : {}),
+              ...(authClient ? { authClient } : {}),
+            },
+            auditActorOf(ctx),
+          );
+          return resourceResult(authSecretSpec, secret, ctx);
         });
-        return resourceResult(authSecretSpec, secret, ctx);
       },
     },
     {
@@ -133,7 +176,10 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.delete'),
       handler: async (ctx) => {
-        await secrets.remove(ctx.workspace, ctx.params.id ?? '');
+        const id = ctx.params.id ?? '';
+        await audited(ctx, 'auth_secret.delete', id, () =>
+          secrets.remove(ctx.workspace, id, auditActorOf(ctx)),
+        );
         return { status: 204 };
       },
     },

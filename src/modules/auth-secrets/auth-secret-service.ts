@@ -4,11 +4,17 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import type { AuthSecret, PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
-import { notFound } from '../../http/errors.js';
+import { type ApiError, notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
+import {
+  type AuditAction,
+  type AuditActor,
+  recordAuditEvent,
+  recordAuditEvents,
+} from '../audit-events/audit-recorder.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import {
   authClientNotFound,
@@ -97,6 +103,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       workspace: WorkspaceScope,
       principal: Principal,
       input: CreateAuthSecretInput,
+      actor: AuditActor,
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
@@ -104,18 +111,22 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
-        const row = await prisma.authSecret.create({
-          data: {
-            ...ids,
-            userId: principal.userId,
-            authClientId: client.id,
-            authType: client.authType,
-            name: input.name,
-            state: input.state,
-            error: input.error ?? null,
-            credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
-            expiresAt: checked.expiresAt,
-          },
+        const row = await prisma.$transaction(async (tx) => {
+          const created = await tx.authSecret.create({
+            data: {
+              ...ids,
+              userId: principal.userId,
+              authClientId: client.id,
+              authType: client.authType,
+              name: input.name,
+              state: input.state,
+              error: input.error ?? null,
+              credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
+              expiresAt: checked.expiresAt,
+            },
+          });
+          await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
+          return created;
         });
         return toAuthSecretView(row, checked.stored, now);
       } catch (err) {
@@ -127,11 +138,37 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
 
     update,
 
-    async remove(workspace: WorkspaceScope, id: string): Promise<void> {
-      const { count } = isUuid(id)
-        ? await prisma.authSecret.deleteMany({ where: { id, workspaceId: workspace.id } })
-        : { count: 0 };
-      if (count === 0) throw notFound('auth-secret');
+    async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
+      if (!isUuid(id)) throw notFound('auth-secret');
+      await prisma.$transaction(async (tx) => {
+        const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId: workspace.id } });
+        if (count === 0) throw notFound('auth-secret');
+        await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
+      });
+    },
+
+    /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
+    async recordReads(actor: AuditActor, workspace: WorkspaceScope, ids: string[]): Promise<void> {
+      await recordAuditEvents(
+        prisma,
+        actor,
+        ids.map((id) => secretEvent('auth_secret.read', workspace, id)),
+      );
+    },
+
+    /** A refused create/update/delete: outcome failure, with the error's status and code only. */
+    async recordFailure(
+      actor: AuditActor,
+      action: 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete',
+      workspace: WorkspaceScope,
+      resourceId: string,
+      err: ApiError,
+    ): Promise<void> {
+      await recordAuditEvent(prisma, actor, {
+        ...secretEvent(action, workspace, resourceId.slice(0, 100)),
+        outcome: 'failure',
+        details: { status: err.status, code: err.items[0]?.code ?? 'error' },
+      });
     },
 
     /** For `include`: one query per related type for the whole page, scoped to the tenant. */
@@ -154,6 +191,10 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       return { authClients: clients.map(toAuthClientView), users };
     },
   };
+}
+
+function secretEvent(action: AuditAction, workspace: WorkspaceScope, id: string) {
+  return { action, resourceType: 'auth-secret', resourceId: id, workspaceId: workspace.id };
 }
 
 export type AuthSecretService = ReturnType<typeof createAuthSecretService>;

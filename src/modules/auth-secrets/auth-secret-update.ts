@@ -13,6 +13,7 @@ import { ApiError, notFound, unprocessable } from '../../http/errors.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
+import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import {
   authClientNotFound,
   type CredentialOpener,
@@ -74,6 +75,7 @@ export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: Up
     workspace: WorkspaceScope,
     id: string,
     input: UpdateAuthSecretInput,
+    actor: AuditActor,
     now: Date,
   ): Promise<AuthSecretView> {
     // Row lock: a concurrent PATCH cannot interleave its credentials or client change with ours.
@@ -116,18 +118,37 @@ export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: Up
     if (input.state !== undefined) data.state = input.state;
     if (input.error !== undefined) data.error = input.error;
     if (Object.keys(data).length === 0) return toAuthSecretView(row, stored, now);
-    return toAuthSecretView(await tx.authSecret.update({ where: { id: row.id }, data }), stored, now);
+    if (checked || input.state !== undefined) {
+      // New credentials or a state set by hand start the refresher's failure policy afresh.
+      data.failureCount = 0;
+      data.nextAttemptAt = null;
+    }
+    const updated = await tx.authSecret.update({ where: { id: row.id }, data });
+    await recordAuditEvent(tx, actor, {
+      action: 'auth_secret.update',
+      resourceType: 'auth-secret',
+      resourceId: row.id,
+      workspaceId: workspace.id,
+      // Member names only: which parts changed, never their values.
+      details: {
+        changed: Object.keys(input)
+          .map((k) => (k === 'authClient' ? 'auth-client' : k))
+          .sort(),
+      },
+    });
+    return toAuthSecretView(updated, stored, now);
   }
 
   return async function update(
     workspace: WorkspaceScope,
     id: string,
     input: UpdateAuthSecretInput,
+    actor: AuditActor,
     now = new Date(),
   ): Promise<AuthSecretView> {
     if (!isUuid(id)) throw notFound('auth-secret');
     try {
-      return await prisma.$transaction((tx) => apply(tx, workspace, id, input, now));
+      return await prisma.$transaction((tx) => apply(tx, workspace, id, input, actor, now));
     } catch (err) {
       // The new auth-client was deleted between our read and the update.
       if (isForeignKeyViolation(err) && input.authClient) throw authClientNotFound(input.authClient.pointer);
