@@ -61,8 +61,12 @@ export interface Application {
 export function wireApplication(parts: ApplicationParts): Application {
   const { prisma, config, logger } = parts;
   const policy = createAccessPolicy(prisma);
-  // Auth-secrets validate credentials against a schema chosen by the auth-client's type, at run time.
-  const credentialSchemas = createSchemaRegistry();
+  // One Ajv instance: request bodies, and credentials (checked against the schema of the
+  // auth-client's type at run time), all compile from schemas/ once.
+  const schemas = createSchemaRegistry();
+  const authSecrets = createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas, logger });
+  const metricsRegistry = parts.metricsRegistry ?? new Registry();
+  const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
     ...healthRoutes(prisma, parts.readinessProbes),
     ...userRoutes(createUserService(prisma)),
@@ -74,23 +78,12 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...permissionRoutes(),
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
-
     ...authClientRoutes(
       createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
     ),
-    ...authSecretRoutes(
-      createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas: credentialSchemas, logger }),
-    ),
+    ...authSecretRoutes(authSecrets),
+    ...refreshRoutes(refresh.service, refresh.store, authSecrets),
   ];
-  const metricsRegistry = parts.metricsRegistry ?? new Registry();
-  const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
-  routes.push(
-    ...refreshRoutes(
-      refresh.service,
-      refresh.store,
-      createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas: credentialSchemas, logger }),
-    ),
-  );
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
     prisma,
@@ -98,7 +91,8 @@ export function wireApplication(parts: ApplicationParts): Application {
     routes,
     policy,
     authenticate: rateLimits.limitPerKey(createAuthenticator(prisma)),
-    schemas: createSchemaRegistry(),
+    schemas,
+
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
     metricsHandler: metricsHandler(metricsRegistry),

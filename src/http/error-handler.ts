@@ -29,7 +29,12 @@ export function renderErrors(res: Response, error: ApiError): void {
       sourceParameter: i.source?.parameter,
       sourceHeader: i.source?.header,
     })),
-  );
+  ) as { errors: { source?: Record<string, string> }[] };
+  // ts-japi drops falsy members, but "" is a real JSON Pointer: the whole document.
+  error.items.forEach((item, n) => {
+    const rendered = document.errors[n];
+    if (item.source?.pointer === '' && rendered) rendered.source = { ...rendered.source, pointer: '' };
+  });
   sendDocument(res, error.status, document);
 }
 

@@ -69,7 +69,7 @@ function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
     detail = `${pointer} is required.`;
     code = 'missing_member';
   }
-  return { status: 422, code, title: 'Invalid value', detail, source: { pointer: pointer || '/' } };
+  return { status: 422, code, title: 'Invalid value', detail, source: { pointer } };
 }
 
 const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
