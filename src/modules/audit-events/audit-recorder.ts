@@ -62,40 +62,28 @@ export const systemActor = (tenantId: string): AuditActor => ({
   requestId: null,
 });
 
+function toRow(actor: AuditActor, event: AuditEventInput): Prisma.AuditEventUncheckedCreateInput {
+  return {
+    tenantId: actor.tenantId,
+    workspaceId: event.workspaceId ?? null,
+    action: event.action,
+    outcome: event.outcome ?? 'success',
+    actorUserId: actor.userId,
+    actorApiKeyId: actor.apiKeyId,
+    resourceType: event.resourceType,
+    resourceId: event.resourceId,
+    requestId: actor.requestId,
+    ...(event.details ? { details: event.details } : {}),
+  };
+}
+
 export async function recordAuditEvent(db: Db, actor: AuditActor, event: AuditEventInput): Promise<void> {
-  await db.auditEvent.create({
-    data: {
-      tenantId: actor.tenantId,
-      workspaceId: event.workspaceId ?? null,
-      action: event.action,
-      outcome: event.outcome ?? 'success',
-      actorUserId: actor.userId,
-      actorApiKeyId: actor.apiKeyId,
-      resourceType: event.resourceType,
-      resourceId: event.resourceId,
-      requestId: actor.requestId,
-      ...(event.details ? { details: event.details } : {}),
-    },
-  });
+  await db.auditEvent.create({ data: toRow(actor, event) });
 }
 
 /** Several events in one statement (e.g. one read event per secret of a listed page). */
 export async function recordAuditEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
-  if (events.length === 0) return;
-  await db.auditEvent.createMany({
-    data: events.map((event) => ({
-      tenantId: actor.tenantId,
-      workspaceId: event.workspaceId ?? null,
-      action: event.action,
-      outcome: event.outcome ?? 'success',
-      actorUserId: actor.userId,
-      actorApiKeyId: actor.apiKeyId,
-      resourceType: event.resourceType,
-      resourceId: event.resourceId,
-      requestId: actor.requestId,
-      ...(event.details ? { details: event.details } : {}),
-    })),
-  });
+  if (events.length > 0) await db.auditEvent.createMany({ data: events.map((e) => toRow(actor, e)) });
 }
 
 /** Deletes events older than the retention period; returns how many went. */

@@ -1,5 +1,4 @@
 import type { AuthMethod, AuthType } from '../../generated/prisma/client.js';
-import { ApiError } from '../../http/errors.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
@@ -34,18 +33,6 @@ function toOAuth2Input(a: OAuth2Attributes | null | undefined): OAuth2Input | nu
   return input;
 }
 
-/** JSON:API §crud-creating-client-ids: ids are the server's (they bind ciphertexts to rows). */
-function rejectClientGeneratedId(data: { id?: string }): void {
-  if (data.id === undefined) return;
-  throw new ApiError({
-    status: 403,
-    code: 'client_generated_id',
-    title: 'Forbidden',
-    detail: 'This server assigns resource ids; omit data.id when creating.',
-    source: { pointer: '/data/id' },
-  });
-}
-
 export function authClientRoutes(clients: AuthClientService): RouteDefinition[] {
   return [
     {
@@ -74,7 +61,6 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
       body: 'auth-client-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-client');
-        rejectClientGeneratedId(data);
         const a = data.attributes as unknown as AuthClientAttributes & { name: string; auth_type: AuthType };
         const client = await clients.create(
           ctx.principal.tenantId,

@@ -36,18 +36,6 @@ function authClientRef(data: ResourceDocument['data']): RelationshipRef | undefi
   return relationshipId(data, AUTH_CLIENT_NAMES, 'auth-client');
 }
 
-/** JSON:API §crud-creating-client-ids: ids are the server's (they bind the ciphertext to the row). */
-function rejectClientGeneratedId(data: ResourceDocument['data']): void {
-  if (data.id === undefined) return;
-  throw new ApiError({
-    status: 403,
-    code: 'client_generated_id',
-    title: 'Forbidden',
-    detail: 'This server assigns resource ids; omit data.id when creating.',
-    source: { pointer: '/data/id' },
-  });
-}
-
 type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
 
 export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] {
@@ -122,7 +110,6 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       body: 'auth-secret-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
-        rejectClientGeneratedId(data);
         return audited(ctx, 'auth_secret.create', 'new', async () => {
           const a = data.attributes as unknown as AuthSecretAttributes & { name: string; state: SecretState };
           // The schema requires the relationship under one of its names.

@@ -65,7 +65,10 @@ export function createMembershipService(prisma: PrismaClient) {
       actor: AuditActor,
     ): Promise<MembershipView> {
       // The user must be in the workspace's tenant; another tenant's user is as good as absent.
-      const user = await prisma.user.findFirst({ where: { id: input.userId, tenantId: workspace.tenantId } });
+      // isUuid first: the schema's uuid format also admits "urn:uuid:…", which PostgreSQL refuses (a 500).
+      const user = isUuid(input.userId)
+        ? await prisma.user.findFirst({ where: { id: input.userId, tenantId: workspace.tenantId } })
+        : null;
       if (!user) throw notFound('user');
       try {
         return await prisma.$transaction(async (tx) => {
