@@ -3,7 +3,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import japi from 'ts-japi';
-import { ApiError, type ApiErrorItem } from './errors.js';
+import { ApiError, type ApiErrorItem, notFound } from './errors.js';
 import { sendDocument } from './jsonapi/send.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
 
@@ -21,8 +21,11 @@ const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: st
 
 export function renderErrors(res: Response, error: ApiError): void {
   for (const [k, v] of Object.entries(error.headers)) res.setHeader(k, v);
+  // The JSON:API schema wants distinct error objects; the same problem found twice (`include=,`)
+  // is reported once.
+  const items = [...new Map(error.items.map((i) => [JSON.stringify(i), i])).values()];
   const document = errorSerializer.serialize(
-    error.items.map((i) => ({
+    items.map((i) => ({
       ...i,
       statusText: String(i.status),
       sourcePointer: i.source?.pointer,
@@ -31,7 +34,7 @@ export function renderErrors(res: Response, error: ApiError): void {
     })),
   ) as { errors: { source?: Record<string, string> }[] };
   // ts-japi drops falsy members, but "" is a real JSON Pointer: the whole document.
-  error.items.forEach((item, n) => {
+  items.forEach((item, n) => {
     const rendered = document.errors[n];
     if (item.source?.pointer === '' && rendered) rendered.source = { ...rendered.source, pointer: '' };
   });
@@ -73,9 +76,18 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
   return undefined;
 }
 
+/** The router could not percent-decode a path parameter ("%ZZ"): a malformed id → 404 (API.md §1). */
+function fromUndecodablePath(err: unknown): ApiError | undefined {
+  if (!(err instanceof URIError) || (err as BodyParserError).status !== 400) return undefined;
+  return notFound();
+}
+
 export function createErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof ApiError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    const known =
+      err instanceof ApiError
+        ? err
+        : (fromUndecodablePath(err) ?? fromBodyParser((err ?? {}) as BodyParserError));
     if (res.headersSent) {
       res.destroy();
       return;

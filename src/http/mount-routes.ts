@@ -139,7 +139,9 @@ export function requestLocals(req: Request): Record<string, unknown> {
  * otherwise answer it itself with a text/plain body). Unknown paths fall through to the 404.
  */
 export function methodNotAllowed(routes: RouteDefinition[]) {
-  const patterns = routes.map((r) => ({ method: r.method, matches: match(r.path) }));
+  // decode: false — only whether the path matches matters here; decoding a malformed escape
+  // ("%ZZ") would throw a bare URIError here, a 500 (the router's own decode error becomes a 404).
+  const patterns = routes.map((r) => ({ method: r.method, matches: match(r.path, { decode: false }) }));
   return (req: Request, _res: Response, next: NextFunction) => {
     const path = req.path;
     const allowed: string[] = [...new Set(patterns.filter((p) => p.matches(path)).map((p) => p.method))];

@@ -36,6 +36,16 @@ export function tenantPermissionsOf(principal: Principal, tenantId: string): Set
   return withinScopes(principal, granted);
 }
 
+interface WorkspaceAccessRow {
+  id: string;
+  tenant_id: string;
+  name: string;
+  created_at: Date;
+  updated_at: Date;
+  /** The caller's role's permissions in the workspace; null without a membership. */
+  role_permissions: string[] | null;
+}
+
 export function createAccessPolicy(prisma: PrismaClient) {
   /** The workspace and the caller's permissions in it, or null when the caller cannot see it. */
   async function workspaceAccess(
@@ -43,20 +53,28 @@ export function createAccessPolicy(prisma: PrismaClient) {
     workspaceId: string,
   ): Promise<{ workspace: WorkspaceScope; permissions: Set<WorkspacePermission> } | null> {
     if (!isUuid(workspaceId)) return null;
-    const workspace = await prisma.workspace.findFirst({
-      where: { id: workspaceId, tenantId: principal.tenantId },
-      include: {
-        memberships: {
-          where: { userId: principal.userId },
-          select: { role: { select: { permissions: true } } },
-        },
-      },
-    });
-    if (!workspace) return null;
-    const { memberships, ...scope } = workspace;
+    // One round trip on every workspace-scoped request (Prisma's nested include took three:
+    // workspace, membership, role). A user has at most one membership per workspace (unique index).
+    const rows = await prisma.$queryRaw<WorkspaceAccessRow[]>`
+      SELECT w.id::text AS id, w.tenant_id::text AS tenant_id, w.name, w.created_at, w.updated_at,
+             r.permissions AS role_permissions
+      FROM workspaces w
+      LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = ${principal.userId}::uuid
+      LEFT JOIN roles r ON r.id = m.role_id
+      WHERE w.id = ${workspaceId}::uuid AND w.tenant_id = ${principal.tenantId}::uuid
+      LIMIT 1`;
+    const row = rows[0];
+    if (!row) return null;
+    const scope: WorkspaceScope = {
+      id: row.id,
+      tenantId: row.tenant_id,
+      name: row.name,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+    };
     let granted: WorkspacePermission[];
     if (principal.tenantRole === 'admin') granted = ALL_WORKSPACE_PERMISSIONS;
-    else if (memberships[0]) granted = memberships[0].role.permissions.filter(isWorkspacePermission);
+    else if (row.role_permissions) granted = row.role_permissions.filter(isWorkspacePermission);
     else return null;
     return { workspace: scope, permissions: withinScopes(principal, granted) };
   }

@@ -68,7 +68,8 @@ function acceptProblem(accept: string | undefined): ApiError | undefined {
 function acceptsJson(accept: string): boolean {
   const ranges = accept.split(',').map(parseMediaRange);
   return ranges.some((r) => {
-    if (r.params.get('q') === '0') return false;
+    // q=0 (also written 0.0, 0.000: RFC 9110 §12.4.2) means "not acceptable".
+    if (/^0(\.0{0,3})?$/.test(r.params.get('q') ?? '')) return false;
     if (r.type === '*/*' || r.type === 'application/*' || r.type === 'application/json') return true;
     // JSON:API: a range with parameters other than ext/profile cannot be served; another range may.
     if (r.type === JSONAPI_MEDIA_TYPE) {

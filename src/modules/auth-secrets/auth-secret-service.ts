@@ -165,7 +165,9 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
       err: ApiError,
     ): Promise<void> {
       await recordAuditEvent(prisma, actor, {
-        ...secretEvent(action, workspace, resourceId.slice(0, 100)),
+        // The id comes from the path as sent: U+0000 would make PostgreSQL refuse the event (→ 422
+        // instead of the 404 a malformed id gets).
+        ...secretEvent(action, workspace, resourceId.slice(0, 100).replaceAll('\u0000', '\uFFFD')),
         outcome: 'failure',
         details: { status: err.status, code: err.items[0]?.code ?? 'error' },
       });
