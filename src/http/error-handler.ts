@@ -65,6 +65,15 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
       source: { pointer: '' },
     });
   }
+  if (err.status === 415) {
+    // e.g. a charset other than UTF-8: JSON request bodies must be UTF-8.
+    return new ApiError({
+      status: 415,
+      code: 'unsupported_media_type',
+      title: 'Unsupported media type',
+      detail: 'Request bodies must be JSON encoded as UTF-8.',
+    });
+  }
   if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
     return new ApiError({
       status: err.status,

@@ -31,7 +31,8 @@ export function withinScopes<P extends Permission>(principal: Principal, granted
 }
 
 export function tenantPermissionsOf(principal: Principal, tenantId: string): Set<TenantPermission> | null {
-  if (principal.tenantId !== tenantId) return null;
+  // UUIDs compare case-insensitively, as PostgreSQL compares the other ids of a path.
+  if (principal.tenantId !== tenantId.toLowerCase()) return null;
   const granted = principal.tenantRole === 'admin' ? ALL_TENANT_PERMISSIONS : TENANT_MEMBER_PERMISSIONS;
   return withinScopes(principal, granted);
 }
