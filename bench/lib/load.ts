@@ -10,7 +10,7 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** A new body per request (e.g. unique names); called by autocannon for every request. */
   body?: () => string;
-  /** Sends nothing but still measures, to warm up JIT, pools and caches first. */
+  /** A run of this many seconds first, not measured, to warm up JIT, pools and caches. */
   warmupSeconds?: number;
 }
 
@@ -53,31 +53,35 @@ async function once(opts: LoadOptions, durationSeconds: number): Promise<LoadRes
   const samples = new Samples();
   const statusCodes: Record<string, number> = {};
   const body = opts.body;
-  const instance = autocannon({
-    url: opts.url,
-    connections: opts.connections,
-    duration: durationSeconds,
-    method: opts.method ?? 'GET',
-    headers: opts.headers ?? {},
-    timeout: 30,
-    ...(body
-      ? {
-          requests: [
-            {
-              setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body() }),
-            },
-          ],
-        }
-      : {}),
-  } as autocannon.Options);
+  let settle: (err: Error | null, result: autocannon.Result) => void = () => undefined;
+  const finished = new Promise<autocannon.Result>((resolve, reject) => {
+    settle = (err, result) => (err ? reject(err) : resolve(result));
+  });
+  const instance = autocannon(
+    {
+      url: opts.url,
+      connections: opts.connections,
+      duration: durationSeconds,
+      method: opts.method ?? 'GET',
+      headers: opts.headers ?? {},
+      timeout: 30,
+      ...(body
+        ? {
+            requests: [
+              {
+                setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body() }),
+              },
+            ],
+          }
+        : {}),
+    } as autocannon.Options,
+    (err, result) => settle(err, result),
+  );
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
     if (statusCode >= 200 && statusCode < 300) samples.push(responseTime);
   });
-  const result = await new Promise<autocannon.Result>((resolve, reject) => {
-    instance.on('done', resolve);
-    instance.on('error', reject);
-  });
+  const result = await finished;
   const sorted = samples.sorted();
   const elapsed = result.duration; // seconds, as measured by autocannon
   return {

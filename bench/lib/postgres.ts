@@ -69,7 +69,7 @@ export async function startDatabase(): Promise<BenchDatabase> {
   }
   const url = await createDatabaseOn(serverUrl);
   const version = await withClient(url, async (c) => {
-    const r = await c.query<{ v: string }>('SHOW server_version');
+    const r = await c.query<{ v: string }>("SELECT current_setting('server_version') AS v");
     return r.rows[0]?.v ?? '?';
   });
   return { url, source, version };

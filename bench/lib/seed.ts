@@ -2,11 +2,12 @@
 // an oauth2 auth-client pointing at the local OAuth2 server and workspaces, all through the API;
 // then the bulk of the auth-secrets straight into PostgreSQL, sealed exactly as the service seals
 // them (src/crypto seal + authSecretAad, a UUIDv7 per row), a few thousand rows per statement.
+
+import type pg from 'pg';
 import { authSecretAad } from '../../src/crypto/aad.js';
 import { seal } from '../../src/crypto/envelope.js';
 import type { KeyRing } from '../../src/crypto/key-ring.js';
 import { randomUUID7 } from '../../src/db/uuid7.js';
-import type pg from 'pg';
 import { Api, basicAuth } from './api.js';
 
 export interface Tenancy {
@@ -90,7 +91,11 @@ export function createSecretBody(
       attributes: {
         name,
         state: 'ready',
-        credentials: { access_token: tokens.accessToken, refresh_token: tokens.refreshToken, expires_in: expiresIn },
+        credentials: {
+          access_token: tokens.accessToken,
+          refresh_token: tokens.refreshToken,
+          expires_in: expiresIn,
+        },
       },
       relationships: { 'auth-client': { data: { type: 'auth-client', id: authClientId } } },
     },
