@@ -1,6 +1,7 @@
 // Writes audit events (API.md §5). Callers pass their transaction client so an event is committed
 // with the change it records, or not at all. `details` carries names and kinds only (e.g. which
 // attributes changed, a failure category), never values: an event must never hold a credential.
+import { randomUUID7 } from '../../db/uuid7.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import type { RequestContext } from '../../http/route-table.js';
 
@@ -62,28 +63,38 @@ export const systemActor = (tenantId: string): AuditActor => ({
   requestId: null,
 });
 
-function toRow(actor: AuditActor, event: AuditEventInput): Prisma.AuditEventUncheckedCreateInput {
-  return {
-    tenantId: actor.tenantId,
-    workspaceId: event.workspaceId ?? null,
-    action: event.action,
-    outcome: event.outcome ?? 'success',
-    actorUserId: actor.userId,
-    actorApiKeyId: actor.apiKeyId,
-    resourceType: event.resourceType,
-    resourceId: event.resourceId,
-    requestId: actor.requestId,
-    ...(event.details ? { details: event.details } : {}),
-  };
+/**
+ * One INSERT for any number of events, as raw SQL: Prisma's create costs about 0.85 ms of CPU per
+ * event and createMany 17–19 ms for a page of 50 (docs/PERFORMANCE.md), while every credential
+ * read writes events on the hot path.
+ */
+async function insertEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
+  const column = <T>(f: (e: AuditEventInput) => T) => events.map(f);
+  await db.$executeRaw`
+    INSERT INTO audit_events (id, tenant_id, workspace_id, action, outcome, actor_user_id, actor_api_key_id,
+                              resource_type, resource_id, request_id, details)
+    SELECT * FROM unnest(
+      ${column(() => randomUUID7())}::uuid[],
+      ${column(() => actor.tenantId)}::uuid[],
+      ${column((e) => e.workspaceId ?? null)}::uuid[],
+      ${column((e) => e.action)}::text[],
+      ${column((e) => e.outcome ?? 'success')}::"AuditOutcome"[],
+      ${column(() => actor.userId)}::uuid[],
+      ${column(() => actor.apiKeyId)}::uuid[],
+      ${column((e) => e.resourceType)}::text[],
+      ${column((e) => e.resourceId)}::text[],
+      ${column(() => actor.requestId)}::text[],
+      ${column((e) => (e.details ? JSON.stringify(e.details) : null))}::text[]::jsonb[]
+    )`;
 }
 
 export async function recordAuditEvent(db: Db, actor: AuditActor, event: AuditEventInput): Promise<void> {
-  await db.auditEvent.create({ data: toRow(actor, event) });
+  await insertEvents(db, actor, [event]);
 }
 
 /** Several events in one statement (e.g. one read event per secret of a listed page). */
 export async function recordAuditEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
-  if (events.length > 0) await db.auditEvent.createMany({ data: events.map((e) => toRow(actor, e)) });
+  if (events.length > 0) await insertEvents(db, actor, events);
 }
 
 /** Deletes events older than the retention period; returns how many went. */
