@@ -8,6 +8,8 @@ export function assignRequestId(req: Request, res: Response, next: NextFunction)
   const sent = req.headers['x-request-id'];
   const id = typeof sent === 'string' && CLIENT_ID_RE.test(sent) ? sent : randomUUID();
   res.locals.requestId = id;
+  // When the request arrived (before any queueing in authentication): see src/refresh/refresh-router.ts.
+  res.locals.receivedAt = new Date();
   res.setHeader('X-Request-Id', id);
   next();
 }

@@ -30,7 +30,9 @@ export function refreshRoutes(
       path: '/v2/workspaces/:workspace/secrets/:id/refresh',
       access: access.workspace('workspaces.auth_secret.refresh'),
       handler: async (ctx) => {
-        const startedAt = new Date();
+        // Arrival, not now: a caller that queued behind authentication while another refresh finished
+        // must see that renewal as "after I asked" and not call the provider a second time.
+        const startedAt = (ctx.req.res?.locals.receivedAt as Date | undefined) ?? new Date();
         const id = ctx.params.id ?? '';
         const authType = isUuid(id) ? await store.typeInWorkspace(ctx.workspace.id, id) : null;
         if (authType === null) throw notFound('auth-secret');
