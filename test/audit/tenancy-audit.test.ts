@@ -94,7 +94,10 @@ describe('audit events for tenancy actions', () => {
       rows.map((e) => e.action),
       ['role.create', 'role.update', 'role.delete'],
     );
-    assert.ok(rows.every((e) => e.workspaceId === null && e.resourceType === 'role'));
+    assert.ok(
+      rows.every((e) => e.workspaceId === null && e.resourceType === 'role'),
+      'tenant-level role events',
+    );
   });
 
   it('records API key creation and revocation without the key', async () => {
@@ -135,7 +138,10 @@ describe('audit events for tenancy actions', () => {
       .set('Authorization', admin.auth);
     assert.equal(next.status, 200);
     assertJsonApiResponse(next);
-    assert.ok(next.body.data.every((e: { id: string }) => e.id < (second?.id ?? '')));
+    assert.ok(
+      next.body.data.every((e: { id: string }) => e.id < (second?.id ?? '')),
+      'the next page is older',
+    );
 
     const filtered = await request(t.app)
       .get(`/v2/tenants/${tenantId}/audit-events?filter[action]=role.create&filter[actor]=${admin.userId}`)
@@ -203,7 +209,7 @@ describe('audit events for tenancy actions', () => {
       ENCRYPTION_KEYS: `k1:${Buffer.alloc(32, 1).toString('base64')}`,
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(JSON.parse(r.stdout).deleted >= 1);
+    assert.ok(JSON.parse(r.stdout).deleted >= 1, 'at least the old event was deleted');
     assert.equal(await t.prisma.auditEvent.count({ where: { id: old.id } }), 0);
     assert.ok((await t.prisma.auditEvent.count({ where: { tenantId } })) > 0, 'recent events kept');
   });

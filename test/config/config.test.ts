@@ -10,7 +10,7 @@ describe('configuration', () => {
     assert.equal(c.oauthAllowLoopbackHttp, false);
     assert.equal(c.bodyLimitBytes, 1048576);
     assert.equal(c.databaseUrl, undefined);
-    assert.ok(c.dataDir.endsWith('/data'));
+    assert.ok(c.dataDir.endsWith('/data'), 'DATA_DIR defaults to ./data');
   });
 
   it('coerces environment strings and treats empty values as unset', () => {
@@ -37,7 +37,7 @@ describe('configuration', () => {
           LOG_LEVEL: 'loud',
         }),
       (err: unknown) => {
-        assert.ok(err instanceof ConfigError);
+        assert.ok(err instanceof ConfigError, 'a ConfigError');
         assert.equal(err.problems.length, 4, err.message);
         for (const name of ['PORT', 'DATABASE_URL', 'REFRESH_AHEAD_SECONDS', 'LOG_LEVEL']) {
           assert.ok(
@@ -45,7 +45,7 @@ describe('configuration', () => {
             `${name} reported`,
           );
         }
-        assert.ok(!err.message.includes('hunter2'));
+        assert.ok(!err.message.includes('hunter2'), 'no value echoed');
         return true;
       },
     );
