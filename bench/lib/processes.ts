@@ -6,6 +6,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runToEnd } from '../../test/support/processes.js';
 import { onCleanup } from './cleanup.js';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -112,22 +113,7 @@ export async function runTsx(
   env: Record<string, string>,
   timeoutMs = 120_000,
 ): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
-    cwd: repoRoot,
-    env: childEnv(env),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8');
-  });
-  child.stderr.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-  });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  clearTimeout(timer);
+  const { code, stdout, stderr } = await runToEnd(entry, args, env, timeoutMs);
   if (code !== 0) throw new Error(`${entry} ${args.join(' ')} exited with ${code}:\n${stderr}`);
   return stdout;
 }
