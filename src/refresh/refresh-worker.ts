@@ -26,6 +26,8 @@ export interface SweepStats {
   claimed: number;
   refreshed: number;
   failed: number;
+  /** The sweep stopped at its time budget with secrets possibly still due. */
+  outOfTime: boolean;
 }
 
 export class RefreshWorker {
@@ -68,12 +70,15 @@ export class RefreshWorker {
 
   async #run(): Promise<void> {
     while (!this.#stopping) {
+      let outOfTime = false;
       try {
-        await this.sweep();
+        outOfTime = (await this.sweep()).outOfTime;
       } catch (err) {
         this.#log.error({ err }, 'refresh sweep failed');
       }
       if (this.#stopping) break;
+      // A sweep that hit its time budget left due secrets behind: go on at once, no poll pause.
+      if (outOfTime) continue;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, this.#opts.pollMs);
         this.#wake = () => {
@@ -88,7 +93,7 @@ export class RefreshWorker {
   /** One pass over the secrets due now. Public for tests and for a one-shot run. */
   async sweep(): Promise<SweepStats> {
     const { store, concurrency } = this.#opts;
-    const stats: SweepStats = { claimed: 0, refreshed: 0, failed: 0 };
+    const stats: SweepStats = { claimed: 0, refreshed: 0, failed: 0, outOfTime: false };
     const deadline = Date.now() + (this.#opts.sweepBudgetMs ?? 60_000);
     const active = new Set<Promise<void>>();
     let cursor: { expiresAt: Date; id: string } | undefined;
@@ -107,7 +112,7 @@ export class RefreshWorker {
           claimTtlMs: this.#opts.claimTtlMs,
           cursor,
         });
-        if (claims.length === 0) break;
+        if (claims.length === 0) return stats;
         const last = claims[claims.length - 1] as Claim;
         cursor = { expiresAt: last.expiresAt, id: last.id };
         stats.claimed += claims.length;
@@ -116,6 +121,7 @@ export class RefreshWorker {
           active.add(task);
         }
       }
+      stats.outOfTime = !this.#stopping;
     } finally {
       await Promise.allSettled(active);
     }
