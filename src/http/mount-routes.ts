@@ -46,6 +46,7 @@ async function handle(route: RouteDefinition, deps: RouteDependencies, req: Requ
   const ctx = {
     req,
     requestId: String(requestLocals(req).requestId ?? ''),
+    receivedAt: (requestLocals(req).receivedAt as Date | undefined) ?? new Date(),
     params: req.params,
   } as RequestContext;
   ctx.links = createLinks(baseUrlFor(req, deps.publicUrl));

@@ -32,6 +32,8 @@ export const access = {
 export interface RequestContext {
   req: Request;
   requestId: string;
+  /** When the request arrived, before authentication or any queueing (src/http/request-id.ts). */
+  receivedAt: Date;
   links: Links;
   params: Record<string, string>;
   query: ParsedQuery;

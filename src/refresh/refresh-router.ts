@@ -32,7 +32,7 @@ export function refreshRoutes(
       handler: async (ctx) => {
         // Arrival, not now: a caller that queued behind authentication while another refresh finished
         // must see that renewal as "after I asked" and not call the provider a second time.
-        const startedAt = (ctx.req.res?.locals.receivedAt as Date | undefined) ?? new Date();
+        const startedAt = ctx.receivedAt;
         const id = ctx.params.id ?? '';
         const authType = isUuid(id) ? await store.typeInWorkspace(ctx.workspace.id, id) : null;
         if (authType === null) throw notFound('auth-secret');
