@@ -46,9 +46,12 @@ export function buildApp(deps: AppDependencies): Express {
     }),
   );
   app.use(limitJsonDepth);
-  // Before the router: Express would answer OPTIONS and HEAD on its own otherwise.
-  app.use(methodNotAllowed(deps.routes));
+  const wrongMethod = methodNotAllowed(deps.routes);
+  // OPTIONS before the router: Express would answer it on its own otherwise. Every other method
+  // only after it, so requests that match a route do not pay for matching every route pattern.
+  app.use((req, res, next) => (req.method === 'OPTIONS' ? wrongMethod(req, res, next) : next()));
   app.use(mountRoutes(deps.routes, deps));
+  app.use(wrongMethod);
   if (deps.rateLimits) app.use(deps.rateLimits.recordAuthFailures);
   app.use(notFoundRoute);
   app.use(createErrorHandler(deps.logger));

@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/config.js';
 import type { KeyRing } from './crypto/key-ring.js';
+import { sqlOf } from './db/prisma-client.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { createSchemaRegistry } from './http/validation/schema-registry.js';
@@ -60,11 +61,17 @@ export interface Application {
 
 export function wireApplication(parts: ApplicationParts): Application {
   const { prisma, config, logger } = parts;
-  const policy = createAccessPolicy(prisma);
+  const policy = createAccessPolicy(sqlOf(prisma));
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
-  const authSecrets = createAuthSecretService({ prisma, keyRing: parts.keyRing, schemas, logger });
+  const authSecrets = createAuthSecretService({
+    prisma,
+    sql: sqlOf(prisma),
+    keyRing: parts.keyRing,
+    schemas,
+    logger,
+  });
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
@@ -90,7 +97,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     logger,
     routes,
     policy,
-    authenticate: rateLimits.limitPerKey(createAuthenticator(prisma)),
+    authenticate: rateLimits.limitPerKey(createAuthenticator(sqlOf(prisma))),
     schemas,
 
     publicUrl: config.publicUrl,

@@ -7,7 +7,7 @@ import { createAuthenticator } from '../../src/auth/authenticator.js';
 import { authSecretAad } from '../../src/crypto/aad.js';
 import { open } from '../../src/crypto/envelope.js';
 import type { KeyRing } from '../../src/crypto/key-ring.js';
-import { createPrismaClient } from '../../src/db/prisma-client.js';
+import { createPrismaClient, sqlOf } from '../../src/db/prisma-client.js';
 import { buildDocument } from '../../src/http/jsonapi/document-builder.js';
 import { createLinks } from '../../src/http/jsonapi/links.js';
 import { createSchemaRegistry } from '../../src/http/validation/schema-registry.js';
@@ -68,9 +68,10 @@ export async function measureStages(input: StageInput): Promise<string> {
   const prisma = createPrismaClient({ url: input.databaseUrl, poolMax: 10 });
   const pool = new pg.Pool({ connectionString: input.databaseUrl, max: 10 });
   try {
-    const authenticate = createAuthenticator(prisma);
-    const policy = createAccessPolicy(prisma);
+    const authenticate = createAuthenticator(sqlOf(prisma));
+    const policy = createAccessPolicy(sqlOf(prisma));
     const secrets = createAuthSecretService({
+      sql: sqlOf(prisma),
       prisma,
       keyRing: input.ring,
       schemas: createSchemaRegistry(),

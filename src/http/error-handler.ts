@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import japi from 'ts-japi';
 import { ApiError, type ApiErrorItem, notFound } from './errors.js';
 import { sendDocument } from './jsonapi/send.js';
+import { routeOf } from './mount-routes.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
 
 const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: string }>({
@@ -104,7 +105,7 @@ export function createErrorHandler(logger: Logger) {
     if (known) return renderErrors(res, known);
     if (isNulCharacterError(err)) return renderErrors(res, nulCharacterError(req.body));
     // Log the error itself only: it may not hold request data, and the request log line carries the rest.
-    logger.error({ err, requestId: res.locals.requestId, route: req.route?.path }, 'unhandled error');
+    logger.error({ err, requestId: res.locals.requestId, route: routeOf(res) }, 'unhandled error');
     renderErrors(res, new ApiError({ status: 500, code: 'internal_error', title: 'Internal server error' }));
   };
 }

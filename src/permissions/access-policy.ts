@@ -2,7 +2,8 @@
 // callers pass the tenant/workspace id taken from the URL, never from a request body.
 // Invisible → the caller gets 404; visible but not allowed → 403.
 import type { Principal } from '../auth/principal.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { createBatchLoader } from '../db/batch-loader.js';
+import type { Sql } from '../db/prisma-client.js';
 import { forbidden, notFound } from '../http/errors.js';
 import { isUuid } from '../http/jsonapi/query.js';
 import {
@@ -47,7 +48,30 @@ interface WorkspaceAccessRow {
   role_permissions: string[] | null;
 }
 
-export function createAccessPolicy(prisma: PrismaClient) {
+/**
+ * The workspace (when it is in the caller's tenant) and the caller's role in it, for many
+ * (workspace, user) pairs in one statement: lookups of concurrent requests are batched per
+ * event-loop turn (src/db/batch-loader.ts). A user has at most one membership per workspace.
+ */
+function createWorkspaceAccessFinder(sql: Sql) {
+  return createBatchLoader<string, WorkspaceAccessRow>(async (keys) => {
+    const parts = keys.map((k) => k.split('|'));
+    const { rows } = await sql.query<WorkspaceAccessRow & { k: string }>(
+      `SELECT q.k, w.id::text AS id, w.tenant_id::text AS tenant_id, w.name, w.created_at, w.updated_at,
+              r.permissions AS role_permissions
+       FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[]) AS q(k, workspace_id, tenant_id, user_id)
+       JOIN workspaces w ON w.id = q.workspace_id AND w.tenant_id = q.tenant_id
+       LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = q.user_id
+       LEFT JOIN roles r ON r.id = m.role_id`,
+      [keys, parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])],
+    );
+    return new Map(rows.map((row) => [row.k, row]));
+  });
+}
+
+export function createAccessPolicy(sql: Sql) {
+  const findWorkspaceAccess = createWorkspaceAccessFinder(sql);
+
   /** The workspace and the caller's permissions in it, or null when the caller cannot see it. */
   async function workspaceAccess(
     principal: Principal,
@@ -55,16 +79,10 @@ export function createAccessPolicy(prisma: PrismaClient) {
   ): Promise<{ workspace: WorkspaceScope; permissions: Set<WorkspacePermission> } | null> {
     if (!isUuid(workspaceId)) return null;
     // One round trip on every workspace-scoped request (Prisma's nested include took three:
-    // workspace, membership, role). A user has at most one membership per workspace (unique index).
-    const rows = await prisma.$queryRaw<WorkspaceAccessRow[]>`
-      SELECT w.id::text AS id, w.tenant_id::text AS tenant_id, w.name, w.created_at, w.updated_at,
-             r.permissions AS role_permissions
-      FROM workspaces w
-      LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = ${principal.userId}::uuid
-      LEFT JOIN roles r ON r.id = m.role_id
-      WHERE w.id = ${workspaceId}::uuid AND w.tenant_id = ${principal.tenantId}::uuid
-      LIMIT 1`;
-    const row = rows[0];
+    // workspace, membership, role), shared with the requests that arrived alongside.
+    const row = await findWorkspaceAccess(
+      `${workspaceId.toLowerCase()}|${principal.tenantId}|${principal.userId}`,
+    );
     if (!row) return null;
     const scope: WorkspaceScope = {
       id: row.id,

@@ -12,6 +12,7 @@ import { type Authenticate, AuthenticationError } from '../auth/authenticator.js
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/config.js';
 import { ApiError } from '../http/errors.js';
+import { routeOf } from '../http/mount-routes.js';
 import { clientAddressKey } from './client-address.js';
 import { createLimiter, type LimitDecision } from './rate-limiter.js';
 
@@ -118,7 +119,7 @@ export function createRateLimits({ config, redis, logger }: RateLimitDependencie
         client_ip: req.ip,
         request_id: res.locals.requestId,
         method: req.method,
-        route: req.route?.path,
+        route: routeOf(res),
       },
       'authentication failed',
     );

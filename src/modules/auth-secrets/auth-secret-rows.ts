@@ -4,6 +4,8 @@
 import type { Logger } from 'pino';
 import { DecryptionError } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
+import { createBatchLoader } from '../../db/batch-loader.js';
+import type { Sql } from '../../db/prisma-client.js';
 import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
 import { ApiError } from '../../http/errors.js';
 import { isUuid } from '../../http/jsonapi/query.js';
@@ -79,4 +81,30 @@ export async function findAuthClient(
     : null;
   if (!client) throw authClientNotFound(ref.pointer);
   return client;
+}
+
+/** The columns of auth_secrets under the names of Prisma's AuthSecret model. */
+const AUTH_SECRET_COLUMNS = `s.id::text AS id, s.tenant_id::text AS "tenantId", s.workspace_id::text AS "workspaceId",
+  s.user_id::text AS "userId", s.auth_client_id::text AS "authClientId", s.auth_type::text AS "authType", s.name,
+  s.state::text AS state, s.error, s.credentials_sealed AS "credentialsSealed", s.expires_at AS "expiresAt",
+  s.refreshed_at AS "refreshedAt", s.last_failure_at AS "lastFailureAt", s.last_failure_kind AS "lastFailureKind",
+  s.failure_count AS "failureCount", s.next_attempt_at AS "nextAttemptAt", s.created_at AS "createdAt",
+  s.updated_at AS "updatedAt"`;
+
+/**
+ * Reads secrets by "workspaceId|id" (both lower-case UUIDs) as Prisma's AuthSecret rows, in plain
+ * SQL batched per event-loop turn (src/db/batch-loader.ts): GET one secret is the hot path of every
+ * integration call, and Prisma's per-query overhead was most of its cost (docs/PERFORMANCE.md).
+ */
+export function createSecretFinder(sql: Sql) {
+  return createBatchLoader<string, AuthSecret>(async (keys) => {
+    const parts = keys.map((k) => k.split('|'));
+    const { rows } = await sql.query<AuthSecret & { k: string }>(
+      `SELECT q.k, ${AUTH_SECRET_COLUMNS}
+       FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS q(k, workspace_id, id)
+       JOIN auth_secrets s ON s.id = q.id AND s.workspace_id = q.workspace_id`,
+      [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
+    );
+    return new Map(rows.map(({ k, ...row }) => [k, row]));
+  });
 }

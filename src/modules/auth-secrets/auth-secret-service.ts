@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
+import type { Sql } from '../../db/prisma-client.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import type { AuthSecret, PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
@@ -12,13 +13,14 @@ import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import {
   type AuditAction,
   type AuditActor,
+  createAuditWriter,
   recordAuditEvent,
-  recordAuditEvents,
 } from '../audit-events/audit-recorder.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import {
   authClientNotFound,
   createCredentialOpener,
+  createSecretFinder,
   findAuthClient,
   type RelationshipRef,
 } from './auth-secret-rows.js';
@@ -45,14 +47,18 @@ export interface AuthSecretFilters {
 
 export interface AuthSecretDependencies {
   prisma: PrismaClient;
+  /** Plain SQL over the same pool, for the hot-path read and its audit event (see findRowFast). */
+  sql: Sql;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
   logger: Logger;
 }
 
-export function createAuthSecretService({ prisma, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
+  const findSecret = createSecretFinder(sql);
+  const readEvents = createAuditWriter(sql);
 
   async function findRow(workspaceId: string, id: string): Promise<AuthSecret> {
     const row = isUuid(id) ? await prisma.authSecret.findFirst({ where: { id, workspaceId } }) : null;
@@ -73,7 +79,8 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
     },
 
     async get(workspace: WorkspaceScope, id: string): Promise<AuthSecretView> {
-      const row = await findRow(workspace.id, id);
+      const row = isUuid(id) ? await findSecret(`${workspace.id}|${id.toLowerCase()}`) : undefined;
+      if (!row) throw notFound('auth-secret');
       return toAuthSecretView(row, opener.openOrFail(row), new Date());
     },
 
@@ -149,8 +156,7 @@ export function createAuthSecretService({ prisma, keyRing, schemas, logger }: Au
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
     async recordReads(actor: AuditActor, workspace: WorkspaceScope, ids: string[]): Promise<void> {
-      await recordAuditEvents(
-        prisma,
+      await readEvents.record(
         actor,
         ids.map((id) => secretEvent('auth_secret.read', workspace, id)),
       );
