@@ -4,7 +4,7 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import type { Sql } from '../../db/prisma-client.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
-import type { AuthSecret, PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
+import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type ApiError, notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
@@ -47,7 +47,7 @@ export interface AuthSecretFilters {
 
 export interface AuthSecretDependencies {
   prisma: PrismaClient;
-  /** Plain SQL over the same pool, for the hot-path read and its audit event (see findRowFast). */
+  /** Plain SQL over the same pool, for the hot-path read and its audit event (createSecretFinder, createAuditWriter). */
   sql: Sql;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
@@ -59,12 +59,6 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
   const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
   const findSecret = createSecretFinder(sql);
   const readEvents = createAuditWriter(sql);
-
-  async function findRow(workspaceId: string, id: string): Promise<AuthSecret> {
-    const row = isUuid(id) ? await prisma.authSecret.findFirst({ where: { id, workspaceId } }) : null;
-    if (!row) throw notFound('auth-secret');
-    return row;
-  }
 
   return {
     /** 404 unless the secret is in this workspace (checked before the request document is). */
