@@ -2,8 +2,15 @@
 // was read (updated_at), so a PATCH that lands during a provider call is never overwritten and a
 // refresh can never be stored twice. Bookkeeping-only writes (failure counters, claims) keep
 // updated_at: the resource a client sees did not change.
+
+import { sqlOf } from '../db/prisma-client.js';
 import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
+import {
+  type AuditActor,
+  createAuditWriter,
+  recordAuditEvent,
+} from '../modules/audit-events/audit-recorder.js';
+import { createSecretFinder } from '../modules/auth-secrets/auth-secret-rows.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -49,6 +56,10 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
 }
 
 export function createRefreshStore(prisma: PrismaClient) {
+  // The two lookups every caller of POST …/refresh makes (1,000 at once in a refresh storm), in
+  // plain SQL batched per event-loop turn like the GET of a secret (src/db/batch-loader.ts).
+  const findSecret = createSecretFinder(sqlOf(prisma));
+  const requestEvents = createAuditWriter(sqlOf(prisma));
   /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
   async function writeWithEvent(
     secret: AuthSecret,
@@ -66,10 +77,7 @@ export function createRefreshStore(prisma: PrismaClient) {
   return {
     /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
     async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await prisma.authSecret.findFirst({
-        where: { id, workspaceId },
-        select: { authType: true },
-      });
+      const row = await findSecret(`${workspaceId}|${id.toLowerCase()}`);
       return row?.authType ?? null;
     },
 
@@ -189,7 +197,7 @@ export function createRefreshStore(prisma: PrismaClient) {
      * their event in their own transaction (writeWithEvent).
      */
     audit(actor: AuditActor, secret: { id: string; workspaceId: string }, result: string, trigger: string) {
-      return recordAuditEvent(prisma, actor, refreshEvent(secret, result, trigger));
+      return requestEvents.record(actor, [refreshEvent(secret, result, trigger)]);
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */
