@@ -46,40 +46,57 @@ type View = { id: string } & Record<string, unknown>;
 
 const JSONAPI_VERSION = '1.1';
 
-function toView<D>(spec: ResourceSpec<D>, d: D, origins: WeakMap<object, unknown>): View {
+/** What a relator or linker needs of the request that produced a view: kept beside the view. */
+interface Origin {
+  domain: unknown;
+  included: Record<string, IncludedSet> | undefined;
+}
+
+// View → its domain object and the request's included data. Module-wide so that serializers can
+// be reused across requests (below); entries go with their views.
+const origins = new WeakMap<object, Origin>();
+
+function toView<D>(spec: ResourceSpec<D>, d: D, included: Record<string, IncludedSet> | undefined): View {
   const view: View = { id: spec.id(d), ...spec.attributes(d) };
-  origins.set(view, d);
+  origins.set(view, { domain: d, included });
   return view;
 }
 
+const originOf = (view: View) => origins.get(view) as Origin;
+
 function buildSerializer<D>(
   spec: ResourceSpec<D>,
-  opts: DocumentOptions,
-  origins: WeakMap<object, unknown>,
+  links: Links,
+  fields: Record<string, string[]> | undefined,
+  /** Relationship name → spec of the included resources (top level only). */
+  includedSpecs: Record<string, ResourceSpec<unknown>>,
   depth: number,
 ) {
-  const wanted = opts.fields?.[spec.type];
+  const includeNames = Object.keys(includedSpecs);
+  const wanted = fields?.[spec.type];
   const projection = wanted ? Object.fromEntries(wanted.map((f) => [f, 1 as const])) : null;
   const relators: Record<string, InstanceType<typeof Relator<View>>> = {};
   for (const [name, rel] of Object.entries(spec.relationships ?? {})) {
     if (wanted && !wanted.includes(name)) continue;
-    const included = depth === 0 ? opts.included?.[name] : undefined;
-    const relatedSerializer = included
-      ? buildSerializer(included.spec, opts, origins, depth + 1)
+    const includedSpec = depth === 0 ? includedSpecs[name] : undefined;
+    const includes = includedSpec !== undefined;
+    const relatedSerializer = includedSpec
+      ? buildSerializer(includedSpec, links, fields, {}, depth + 1)
       : new Serializer(rel.type, { version: null, projection: {} });
     relators[name] = new Relator(
       async (view: View) => {
-        const d = origins.get(view) as D;
-        const id = rel.id(d);
+        const { domain, included } = originOf(view);
+        const id = rel.id(domain as D);
         if (id === null) return null;
-        const full = included?.byId.get(id);
-        return included && full !== undefined ? toView(included.spec, full, origins) : { id };
+        const set = includes ? included?.[name] : undefined;
+        const full = set?.byId.get(id);
+        return set && full !== undefined ? toView(set.spec, full, undefined) : { id };
       },
       relatedSerializer,
       {
         relatedName: name,
         linkers: {
-          related: new Linker((view: View) => opts.links.url(rel.relatedPath(origins.get(view) as D))),
+          related: new Linker((view: View) => links.url(rel.relatedPath(originOf(view).domain as D))),
         },
       },
     );
@@ -88,8 +105,32 @@ function buildSerializer<D>(
     version: JSONAPI_VERSION,
     projection: projection === null ? null : (projection as never),
     relators: Object.keys(relators).length > 0 ? relators : undefined,
-    linkers: { resource: new Linker((view: View) => opts.links.url(spec.selfPath(origins.get(view) as D))) },
+    linkers: { resource: new Linker((view: View) => links.url(spec.selfPath(originOf(view).domain as D))) },
+    include: depth === 0 && includeNames.length > 0 ? includeNames : 0,
   } as never);
+}
+
+/**
+ * Serializers are reused while base URL, sparse fieldsets and includes are the same: building
+ * one (ts-japi deep-merges its options on construction and on every serialize() that passes
+ * options) cost more than serializing a resource. Bounded, since all three come from the request.
+ */
+const serializers = new Map<string, ReturnType<typeof buildSerializer>>();
+const MAX_SERIALIZERS = 256;
+
+function serializerFor<D>(spec: ResourceSpec<D>, opts: DocumentOptions) {
+  const includedSpecs = Object.fromEntries(
+    Object.entries(opts.included ?? {}).map(([name, set]) => [name, set.spec as ResourceSpec<unknown>]),
+  );
+  const includedTypes = Object.entries(includedSpecs).map(([name, s]) => `${name}:${s.type}`);
+  const key = JSON.stringify([spec.type, opts.links.base, opts.fields ?? null, includedTypes]);
+  let serializer = serializers.get(key);
+  if (!serializer) {
+    serializer = buildSerializer(spec, opts.links, opts.fields, includedSpecs, 0);
+    if (serializers.size >= MAX_SERIALIZERS) serializers.delete(serializers.keys().next().value as string);
+    serializers.set(key, serializer);
+  }
+  return serializer;
 }
 
 export async function buildDocument<D>(
@@ -97,17 +138,18 @@ export async function buildDocument<D>(
   data: D | D[],
   opts: DocumentOptions,
 ): Promise<unknown> {
-  const origins = new WeakMap<object, unknown>();
-  const serializer = buildSerializer(spec, opts, origins, 0);
-  const views = Array.isArray(data) ? data.map((d) => toView(spec, d, origins)) : toView(spec, data, origins);
-  const include = Object.keys(opts.included ?? {});
-  const document = (await serializer.serialize(views, {
-    include: include.length > 0 ? include : 0,
-    linkers: {
-      ...(opts.selfUrl ? { document: new Linker(() => opts.selfUrl as string) } : {}),
-      ...(opts.nextUrl ? { paginator: new Paginator(() => ({ next: opts.nextUrl }) as never) } : {}),
-    },
-  } as never)) as Record<string, unknown>;
+  const serializer = serializerFor(spec, opts);
+  const views = Array.isArray(data)
+    ? data.map((d) => toView(spec, d, opts.included))
+    : toView(spec, data, opts.included);
+  // Document-level links are per request: passing them costs an option merge, so only when set.
+  const documentLinkers = {
+    ...(opts.selfUrl ? { document: new Linker(() => opts.selfUrl as string) } : {}),
+    ...(opts.nextUrl ? { paginator: new Paginator(() => ({ next: opts.nextUrl }) as never) } : {}),
+  };
+  const document = (await (Object.keys(documentLinkers).length > 0
+    ? serializer.serialize(views, { linkers: documentLinkers } as never)
+    : serializer.serialize(views))) as Record<string, unknown>;
   if (opts.meta) document.meta = opts.meta;
   return document;
 }
