@@ -116,10 +116,25 @@ export async function recordAuditEvents(db: Db, actor: AuditActor, events: Audit
  * discloses credentials is still only sent once its event is stored.
  */
 export function createAuditWriter(sql: Sql) {
-  const writer = new DataLoader<AuditRow, true>(
+  const insert = (rows: AuditRow[]) => sql.query(INSERT_EVENTS, insertParameters(rows));
+  const writer = new DataLoader<AuditRow, true | Error>(
     async (rows) => {
-      await sql.query(INSERT_EVENTS, insertParameters([...rows]));
-      return rows.map(() => true as const);
+      try {
+        await insert([...rows]);
+        return rows.map(() => true as const);
+      } catch (err) {
+        if (rows.length === 1) return [err as Error];
+        // One bad event must not refuse the reads it happened to share a statement with: each
+        // row again on its own, and each caller learns the fate of its own events.
+        return Promise.all(
+          rows.map((row) =>
+            insert([row]).then(
+              () => true as const,
+              (e: Error) => e,
+            ),
+          ),
+        );
+      }
     },
     { cache: false, maxBatchSize: 1000, batchScheduleFn: (dispatch) => setImmediate(dispatch) },
   );
