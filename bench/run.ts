@@ -80,6 +80,8 @@ interface Context {
     listDeep: string;
     create: string;
     storm: string;
+    /** Another secret like `storm`, refreshed once by a storm before the measured one. */
+    stormWarmup: string;
   };
   createBody: string;
   waveWorkspace: string;
@@ -255,16 +257,39 @@ async function scenarioCreate(ctx: Context): Promise<Row> {
   });
 }
 
-async function scenarioStorm(ctx: Context): Promise<Row> {
+async function scenarioStorm(ctx: Context): Promise<Row[]> {
+  const rows: Row[] = [];
+  const headers = { Authorization: ctx.auth, Accept: 'application/vnd.api+json' };
+  if (ctx.baseline) {
+    // The floor: what answering 1,000 requests that arrive at once costs a server that does no
+    // work at all (the baseline's GET /healthz), on this machine, with this load generator.
+    begin(ctx);
+    const floor = await burst(
+      ctx.baseline.url,
+      { path: '/healthz', method: 'GET', headers: {} },
+      sizes.stormRequests,
+    );
+    rows.push({
+      scenario: `floor: ${sizes.stormRequests.toLocaleString('en-US')} requests at once to the baseline's GET /healthz`,
+      rps: undefined,
+      p50: floor.p50,
+      p99: floor.p99,
+      ratio: undefined,
+      rss: ctx.sampler.mark(),
+      cpu: ctx.cpu.mark(),
+      target: '–',
+      met: undefined,
+      notes: `no work per request: parsing and answering ${sizes.stormRequests} requests in one process`,
+    });
+  }
+  // One storm on another secret first, so the measured one does not include the refresh path's
+  // first compilation (the GET scenarios warm everything else).
+  await burst(ctx.service.url, { path: ctx.paths.stormWarmup, method: 'POST', headers }, sizes.stormRequests);
   const callsBefore = ctx.provider.totalCalls;
   begin(ctx);
   const r = await burst(
     ctx.service.url,
-    {
-      path: ctx.paths.storm,
-      method: 'POST',
-      headers: { Authorization: ctx.auth, Accept: 'application/vnd.api+json' },
-    },
+    { path: ctx.paths.storm, method: 'POST', headers },
     sizes.stormRequests,
   );
   const calls = ctx.provider.totalCalls - callsBefore;
@@ -278,7 +303,7 @@ async function scenarioStorm(ctx: Context): Promise<Row> {
   }
   const ok = r.statusCodes['200'] ?? 0;
   const limit = sizes.providerLatencyMs + 100;
-  return {
+  rows.push({
     scenario: `refresh storm: ${sizes.stormRequests.toLocaleString('en-US')} concurrent refreshes of one secret`,
     rps: undefined,
     p50: r.p50,
@@ -290,8 +315,10 @@ async function scenarioStorm(ctx: Context): Promise<Row> {
     met: calls === 1 && r.p99 < limit && ok === r.count && tokens.size === 1,
     notes:
       `${calls} provider call(s); ${ok}/${r.count} answered 200 ${r.errors ? `(${r.errors} errors) ` : ''}` +
-      `with ${tokens.size} distinct access token(s); max ${r.max.toFixed(0)} ms; provider ${sizes.providerLatencyMs} ms`,
-  };
+      `with ${tokens.size} distinct access token(s); max ${r.max.toFixed(0)} ms; provider ${sizes.providerLatencyMs} ms; ` +
+      'after one warm-up storm on another secret',
+  });
+  return rows;
 }
 
 async function scenarioWave(ctx: Context): Promise<Row> {
@@ -493,6 +520,12 @@ async function main(): Promise<void> {
     `/v2/workspaces/${ws.hot}/secrets`,
     createSecretBody('storm', tenancy.authClientId, provider.grant(), 3600),
   );
+  const stormWarmup = await member.expect(
+    201,
+    'POST',
+    `/v2/workspaces/${ws.hot}/secrets`,
+    createSecretBody('storm-warmup', tenancy.authClientId, provider.grant(), 3600),
+  );
   let deepCursor = '';
   if (only.has('list')) {
     const { rows } = await pool.query<{ id: string }>(
@@ -517,6 +550,7 @@ async function main(): Promise<void> {
       listDeep: `/v2/workspaces/${ws.list}/secrets?page[size]=${sizes.pageSize}&page[cursor]=${deepCursor}`,
       create: `/v2/workspaces/${ws.create}/secrets`,
       storm: `/v2/workspaces/${ws.hot}/secrets/${storm.body.data.id}/refresh`,
+      stormWarmup: `/v2/workspaces/${ws.hot}/secrets/${stormWarmup.body.data.id}/refresh`,
     },
     createBody: JSON.stringify(
       createSecretBody('created', tenancy.authClientId, { accessToken: 'at', refreshToken: 'rt' }, 3600),
@@ -592,7 +626,7 @@ async function main(): Promise<void> {
   if (only.has('create')) add(await scenarioCreate(ctx));
   window.to = profileClockUs();
   add(await measureBaseline(ctx, 'after'));
-  if (only.has('storm')) add(await scenarioStorm(ctx));
+  if (only.has('storm')) for (const r of await scenarioStorm(ctx)) add(r);
   if (only.has('wave')) add(await scenarioWave(ctx));
 
   // Ratios against the median of the run's baseline measurements (before, middle, after).
