@@ -1,9 +1,10 @@
 // Builds the Express application from its dependencies. Never listens: src/server.ts does,
 // and tests hand the app to supertest.
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createErrorHandler, notFoundRoute } from './http/error-handler.js';
 import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-type.js';
+import { series } from './http/middleware-series.js';
 import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mount-routes.js';
 import { assignRequestId } from './http/request-id.js';
 import type { RouteDefinition } from './http/route-table.js';
@@ -24,6 +25,11 @@ export interface AppDependencies extends RouteDependencies {
   trustProxy?: number | string[] | undefined;
 }
 
+/** As body-parser decides (type-is hasBody): a Transfer-Encoding or a Content-Length header. */
+function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
 export function buildApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -31,25 +37,33 @@ export function buildApp(deps: AppDependencies): Express {
   // Flat keys ("page[size]") validated against each route's list; see src/http/jsonapi/query.ts.
   app.set('query parser', 'simple');
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
-  app.use(assignRequestId);
-  app.use(createRequestLogger(deps.logger));
-  app.use(securityHeaders);
-  if (deps.rateLimits) app.use(deps.rateLimits.limitClients);
-  if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
-  app.use(negotiateMediaType);
-  app.use(limitQuery);
-  app.use(
-    express.json({
-      type: [JSONAPI_MEDIA_TYPE, 'application/json'],
-      limit: deps.bodyLimitBytes,
-      strict: true,
-    }),
-  );
-  app.use(limitJsonDepth);
   const wrongMethod = methodNotAllowed(deps.routes);
-  // OPTIONS before the router: Express would answer it on its own otherwise. Every other method
-  // only after it, so requests that match a route do not pay for matching every route pattern.
-  app.use((req, res, next) => (req.method === 'OPTIONS' ? wrongMethod(req, res, next) : next()));
+  const parseJson = express.json({
+    type: [JSONAPI_MEDIA_TYPE, 'application/json'],
+    limit: deps.bodyLimitBytes,
+    strict: true,
+  });
+  app.use(
+    series(
+      assignRequestId,
+      createRequestLogger(deps.logger),
+      securityHeaders,
+      ...(deps.rateLimits ? [deps.rateLimits.limitClients] : []),
+    ),
+  );
+  if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
+  app.use(
+    series(
+      negotiateMediaType,
+      limitQuery,
+      // A request without a body (GET, DELETE) skips the body parser.
+      (req, res, next) => (hasBody(req) ? parseJson(req, res, next) : next()),
+      limitJsonDepth,
+      // OPTIONS before the router: Express would answer it on its own otherwise. Every other
+      // method only after it, so requests that match a route do not pay for matching every pattern.
+      (req, res, next) => (req.method === 'OPTIONS' ? wrongMethod(req, res, next) : next()),
+    ),
+  );
   app.use(mountRoutes(deps.routes, deps));
   app.use(wrongMethod);
   if (deps.rateLimits) app.use(deps.rateLimits.recordAuthFailures);
