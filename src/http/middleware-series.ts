@@ -8,9 +8,15 @@ export function series(...handlers: RequestHandler[]): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     let index = 0;
     const step = (err?: unknown): void => {
-      if (err !== undefined && err !== null) return next(err);
+      if (err !== undefined && err !== null) {
+        next(err);
+        return;
+      }
       const handler = handlers[index++];
-      if (!handler) return next();
+      if (!handler) {
+        next();
+        return;
+      }
       try {
         handler(req, res, step);
       } catch (thrown) {

@@ -22,6 +22,7 @@ import {
   createCredentialOpener,
   createSecretFinder,
   findAuthClient,
+  findSecretPage,
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
@@ -84,16 +85,13 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
       filters: AuthSecretFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthSecretView>> {
-      const rows = await prisma.authSecret.findMany({
-        where: {
-          workspaceId: workspace.id,
-          ...(filters.user ? { userId: filters.user } : {}),
-          ...(filters.auth_client ? { authClientId: filters.auth_client } : {}),
-          ...(filters.state ? { state: filters.state as SecretState } : {}),
-          ...(page.cursor ? { id: { gt: page.cursor } } : {}),
-        },
-        orderBy: { id: 'asc' },
-        take: page.size + 1,
+      const rows = await findSecretPage(sql, {
+        workspaceId: workspace.id,
+        userId: filters.user,
+        authClientId: filters.auth_client,
+        state: filters.state,
+        afterId: page.cursor,
+        limit: page.size + 1,
       });
       const { items, nextCursor } = toPage(rows, page.size);
       const readAt = new Date();
