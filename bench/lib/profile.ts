@@ -24,7 +24,7 @@ const CATEGORIES: [string, RegExp][] = [
   ['rate limits (src/security, rate-limiter-flexible)', /\/src\/security\/|rate-limiter-flexible/],
   ['crypto (src/crypto, node:crypto)', /\/src\/crypto\/|node:internal\/crypto/],
   ['serialization (ts-japi, src/http/jsonapi)', /ts-japi|\/src\/http\/jsonapi\//],
-  ['request logging (pino, pino-http)', /\/pino|\/src\/observability\//],
+  ['request logging (pino, src/observability)', /\/pino|\/src\/observability\//],
   ['validation (ajv)', /\/ajv|\/src\/http\/validation\//],
   ['Prisma client + query compiler', /@prisma\/client|\/src\/generated\/|@prisma\/client-runtime|wasm:\/\//],
   [
