@@ -55,6 +55,7 @@ export async function openInfrastructure(
     const prisma = createPrismaClient({
       url: db.url,
       poolMax: db.embedded ? db.poolMax : config.databasePoolMax,
+      embedded: db.embedded,
     });
     await ensureBuiltInRoles(prisma);
     return {

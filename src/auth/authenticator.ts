@@ -68,13 +68,14 @@ interface KeyRow {
 // (src/db/batch-loader.ts), which never serves a result older than the request.
 function createKeyFinder(sql: Sql) {
   return createBatchLoader<string, KeyRow>(async (keyIds) => {
-    const { rows } = await sql.query<KeyRow>(
-      `SELECT k.id::text AS id, k.secret_hash, k.scopes, k.scoped, k.expires_at, k.revoked_at,
+    const { rows } = await sql.query<KeyRow>({
+      name: 'authenticate-find-keys',
+      text: `SELECT k.id::text AS id, k.secret_hash, k.scopes, k.scoped, k.expires_at, k.revoked_at,
               u.id::text AS user_id, u.email, u.tenant_id::text AS tenant_id, u.tenant_role::text AS tenant_role
        FROM api_keys k JOIN users u ON u.id = k.user_id
        WHERE k.id = ANY($1::uuid[])`,
-      [keyIds],
-    );
+      values: [keyIds],
+    });
     return new Map(rows.map((row) => [row.id, row]));
   });
 }

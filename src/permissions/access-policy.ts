@@ -56,15 +56,16 @@ interface WorkspaceAccessRow {
 function createWorkspaceAccessFinder(sql: Sql) {
   return createBatchLoader<string, WorkspaceAccessRow>(async (keys) => {
     const parts = keys.map((k) => k.split('|'));
-    const { rows } = await sql.query<WorkspaceAccessRow & { k: string }>(
-      `SELECT q.k, w.id::text AS id, w.tenant_id::text AS tenant_id, w.name, w.created_at, w.updated_at,
+    const { rows } = await sql.query<WorkspaceAccessRow & { k: string }>({
+      name: 'access-find-workspaces',
+      text: `SELECT q.k, w.id::text AS id, w.tenant_id::text AS tenant_id, w.name, w.created_at, w.updated_at,
               r.permissions AS role_permissions
        FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[]) AS q(k, workspace_id, tenant_id, user_id)
        JOIN workspaces w ON w.id = q.workspace_id AND w.tenant_id = q.tenant_id
        LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = q.user_id
        LEFT JOIN roles r ON r.id = m.role_id`,
-      [keys, parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])],
-    );
+      values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])],
+    });
     return new Map(rows.map((row) => [row.k, row]));
   });
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'mocha';
 import type pg from 'pg';
 import request from 'supertest';
-import { sqlOf } from '../../src/db/prisma-client.js';
+import { poolOf, sqlOf } from '../../src/db/prisma-client.js';
 import { createAuditWriter, systemActor } from '../../src/modules/audit-events/audit-recorder.js';
 import { createSecretFinder } from '../../src/modules/auth-secrets/auth-secret-rows.js';
 import { type Actor, createApiKey, createTenant, createWorkspace } from '../support/factories.js';
@@ -30,7 +30,8 @@ async function countStatements<T>(pool: pg.Pool, table: string, work: () => Prom
   const original = pool.query.bind(pool) as (...args: unknown[]) => Promise<unknown>;
   let count = 0;
   (pool as unknown as { query: unknown }).query = (...args: unknown[]) => {
-    if (typeof args[0] === 'string' && args[0].includes(table)) count += 1;
+    const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+    if (text?.includes(table)) count += 1;
     return original(...args);
   };
   try {
@@ -64,7 +65,7 @@ describe('auth-secrets: batched reads on the hot path', () => {
   });
 
   it('50 concurrent GETs share their lookups, and each is answered and audited on its own', async () => {
-    const pool = sqlOf(t.prisma) as pg.Pool;
+    const pool = poolOf(t.prisma);
     const before = await t.prisma.auditEvent.count({
       where: { action: 'auth_secret.read', resourceId: secret.id },
     });

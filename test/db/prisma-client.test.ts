@@ -8,7 +8,7 @@ import {
   startEmbeddedPostgres,
 } from '../../src/db/embedded-postgres.js';
 import { applyMigrations } from '../../src/db/migrator.js';
-import { createPrismaClient } from '../../src/db/prisma-client.js';
+import { createPrismaClient, poolOf, sqlOf } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 
 describe('createPrismaClient on embedded PGlite', function () {
@@ -20,7 +20,7 @@ describe('createPrismaClient on embedded PGlite', function () {
     dataDir = await mkdtemp(join(tmpdir(), 'prisma-client-'));
     server = await startEmbeddedPostgres({ dataDir });
     await applyMigrations(server.url);
-    prisma = createPrismaClient({ url: server.url, poolMax: EMBEDDED_POOL_MAX });
+    prisma = createPrismaClient({ url: server.url, poolMax: EMBEDDED_POOL_MAX, embedded: true });
   });
   after(async () => {
     await prisma?.$disconnect();
@@ -44,5 +44,20 @@ describe('createPrismaClient on embedded PGlite', function () {
       await new Promise((resolve) => setTimeout(resolve, 200));
     });
     assert.equal(await outside, 1); // ran after COMMIT, so it sees the row
+  });
+
+  it('hot-path statements keep working when the pool replaces its connection (one PGlite session)', async () => {
+    const db = prisma as PrismaClient;
+    const statement = {
+      name: 'prisma-client-test',
+      text: 'SELECT count(*)::int AS n FROM tenants',
+      values: [],
+    };
+    const first = await sqlOf(db).query<{ n: number }>(statement);
+    // Drop the pooled connection: the next statement comes over a new one, to the same session.
+    const client = await poolOf(db).connect();
+    client.release(true);
+    const second = await sqlOf(db).query<{ n: number }>(statement);
+    assert.equal(second.rows[0]?.n, first.rows[0]?.n);
   });
 });

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'mocha';
 import pg from 'pg';
 import request from 'supertest';
 import { AuthenticationError, createAuthenticator } from '../../src/auth/authenticator.js';
-import type { Sql } from '../../src/db/prisma-client.js';
+import type { Sql, Statement } from '../../src/db/prisma-client.js';
 import { type Actor, createTenant } from '../support/factories.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testDatabaseUrl } from '../support/test-database.js';
@@ -46,11 +46,10 @@ describe('security: failed authentication reveals nothing', () => {
       // Every statement the authenticator sends, with its parameter types (not values).
       const queries: string[] = [];
       const recording: Sql = {
-        query: (text, values) => {
-          queries.push(
-            `${text} ${JSON.stringify(values.map((v) => (Array.isArray(v) ? `array(${v.length})` : typeof v)))}`,
-          );
-          return pool.query(text, values as unknown[]);
+        query: <Row extends object>(statement: Statement) => {
+          const types = statement.values.map((v) => (Array.isArray(v) ? `array(${v.length})` : typeof v));
+          queries.push(`${statement.name} ${statement.text} ${JSON.stringify(types)}`);
+          return pool.query(statement) as unknown as Promise<{ rows: Row[] }>;
         },
       };
       const authenticate = createAuthenticator(recording);

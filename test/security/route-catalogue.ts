@@ -17,7 +17,7 @@ import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { HttpResponseLike } from '../support/jsonapi-schema.js';
 import { capturedLogs } from '../support/test-app.js';
-import { testDatabaseUrl, testPoolMax } from '../support/test-database.js';
+import { testDatabaseIsEmbedded, testDatabaseUrl, testPoolMax } from '../support/test-database.js';
 
 export interface SecurityApp {
   routes: RouteDefinition[];
@@ -42,7 +42,11 @@ export async function createSecurityApp(env: Record<string, string> = {}): Promi
     AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE: '0',
     ...env,
   });
-  const prisma = createPrismaClient({ url: testDatabaseUrl(), poolMax: testPoolMax() });
+  const prisma = createPrismaClient({
+    url: testDatabaseUrl(),
+    poolMax: testPoolMax(),
+    embedded: testDatabaseIsEmbedded(),
+  });
   await ensureBuiltInRoles(prisma);
   const sink = new Writable({
     write(chunk, _enc, cb) {

@@ -9,7 +9,7 @@ import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { testDatabaseUrl, testPoolMax } from './test-database.js';
+import { testDatabaseIsEmbedded, testDatabaseUrl, testPoolMax } from './test-database.js';
 
 /** Every log line written by any test app in this process, for secret scans. */
 export const capturedLogs: string[] = [];
@@ -24,7 +24,11 @@ export interface TestApp {
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const config = loadConfig({ OAUTH_ALLOW_LOOPBACK_HTTP: 'true', LOG_LEVEL: 'info', ...env });
-  const prisma = createPrismaClient({ url: testDatabaseUrl(), poolMax: testPoolMax() });
+  const prisma = createPrismaClient({
+    url: testDatabaseUrl(),
+    poolMax: testPoolMax(),
+    embedded: testDatabaseIsEmbedded(),
+  });
   await ensureBuiltInRoles(prisma);
   const keyRing = parseKeyRing(env.ENCRYPTION_KEYS ?? generateKeySpec('test'));
   const sink = new Writable({

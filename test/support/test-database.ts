@@ -43,6 +43,11 @@ export function testDatabaseUrl(): string {
   return db.url;
 }
 
+/** True when this run's database is the embedded PGlite (createPrismaClient's `embedded`). */
+export function testDatabaseIsEmbedded(): boolean {
+  return current()?.kind === 'embedded';
+}
+
 /** Connections a test's Prisma client may open: the embedded database serialises everything. */
 export function testPoolMax(): number {
   return current()?.kind === 'embedded' ? EMBEDDED_POOL_MAX : 5;

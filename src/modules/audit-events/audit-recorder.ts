@@ -116,7 +116,8 @@ export async function recordAuditEvents(db: Db, actor: AuditActor, events: Audit
  * discloses credentials is still only sent once its event is stored.
  */
 export function createAuditWriter(sql: Sql) {
-  const insert = (rows: AuditRow[]) => sql.query(INSERT_EVENTS, insertParameters(rows));
+  const insert = (rows: AuditRow[]) =>
+    sql.query({ name: 'audit-insert-events', text: INSERT_EVENTS, values: insertParameters(rows) });
   const writer = new DataLoader<AuditRow, true | Error>(
     async (rows) => {
       try {

@@ -99,12 +99,13 @@ const AUTH_SECRET_COLUMNS = `s.id::text AS id, s.tenant_id::text AS "tenantId", 
 export function createSecretFinder(sql: Sql) {
   return createBatchLoader<string, AuthSecret>(async (keys) => {
     const parts = keys.map((k) => k.split('|'));
-    const { rows } = await sql.query<AuthSecret & { k: string }>(
-      `SELECT q.k, ${AUTH_SECRET_COLUMNS}
+    const { rows } = await sql.query<AuthSecret & { k: string }>({
+      name: 'auth-secrets-find',
+      text: `SELECT q.k, ${AUTH_SECRET_COLUMNS}
        FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS q(k, workspace_id, id)
        JOIN auth_secrets s ON s.id = q.id AND s.workspace_id = q.workspace_id`,
-      [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
-    );
+      values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
+    });
     return new Map(rows.map(({ k, ...row }) => [k, row]));
   });
 }
@@ -126,8 +127,9 @@ export interface SecretPageQuery {
  * so the (workspace_id, id) and (workspace_id, user_id | auth_client_id | state, id) indexes apply.
  */
 export async function findSecretPage(sql: Sql, q: SecretPageQuery): Promise<AuthSecret[]> {
-  const { rows } = await sql.query<AuthSecret>(
-    `SELECT ${AUTH_SECRET_COLUMNS}
+  // Unnamed on purpose: planned with this call's values, so absent filters fold away.
+  const { rows } = await sql.query<AuthSecret>({
+    text: `SELECT ${AUTH_SECRET_COLUMNS}
      FROM auth_secrets s
      WHERE s.workspace_id = $1::uuid
        AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
@@ -136,7 +138,14 @@ export async function findSecretPage(sql: Sql, q: SecretPageQuery): Promise<Auth
        AND ($5::uuid IS NULL OR s.id > $5::uuid)
      ORDER BY s.id
      LIMIT $6::int`,
-    [q.workspaceId, q.userId ?? null, q.authClientId ?? null, q.state ?? null, q.afterId ?? null, q.limit],
-  );
+    values: [
+      q.workspaceId,
+      q.userId ?? null,
+      q.authClientId ?? null,
+      q.state ?? null,
+      q.afterId ?? null,
+      q.limit,
+    ],
+  });
   return rows;
 }
