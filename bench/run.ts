@@ -18,7 +18,7 @@ import { onCleanup, runCleanups } from './lib/cleanup.js';
 import { CpuAccounting } from './lib/cpu.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { startDatabase } from './lib/postgres.js';
-import { type Child, repoRoot, runTsx, sleep, startChild } from './lib/processes.js';
+import { type Child, repoRoot, runTsx, sleep, startChild, startScriptNodeFlags } from './lib/processes.js';
 import { profileClockUs, summarizeProfile } from './lib/profile.js';
 import { markdownTable, type Row } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
@@ -447,7 +447,11 @@ async function main(): Promise<void> {
     name: 'service',
     entry: 'src/server.ts',
     logFile: path.join(workDir, 'service.log'),
-    nodeFlags: flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [],
+    // The flags of `npm start` (package.json), e.g. its heap limit, then the profiler's.
+    nodeFlags: [
+      ...startScriptNodeFlags(),
+      ...(flags.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ],
     env: {
       ...common,
       ...(flags['service-node-options'] ? { NODE_OPTIONS: flags['service-node-options'] } : {}),

@@ -43,6 +43,21 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * The node flags `npm start` gives the service (package.json "start", e.g. its heap limit), so
+ * that the benchmark measures the service as it is started for real. Refuses a start script of
+ * another shape rather than silently measuring something else.
+ */
+export function startScriptNodeFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  const start = pkg.scripts.start ?? '';
+  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+--import tsx src\/server\.ts$/.exec(start);
+  if (!m) throw new Error(`package.json "start" is not "node [flags] --import tsx src/server.ts": ${start}`);
+  return (m[1] ?? '').split(/\s+/).filter((flag) => flag !== '');
+}
+
 function tail(file: string, lines = 30): string {
   try {
     return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');

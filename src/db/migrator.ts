@@ -13,8 +13,9 @@ import {
   type SqlQueryable,
 } from '@prisma/driver-adapter-utils';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
-import * as engineRuntime from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
+
+type EngineRuntime = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MIGRATIONS_DIR = join(projectRoot, 'prisma', 'migrations');
@@ -32,7 +33,7 @@ interface WasmApi {
   RuntimeError: new () => Error;
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-let runtimeReady: Promise<typeof engineRuntime> | undefined;
+let runtimeReady: Promise<EngineRuntime> | undefined;
 // A Rust panic inside the engine reports its message here just before the wasm traps (the Prisma CLI
 // installs the same hook). The trap often escapes as an uncaught "RuntimeError: unreachable" from the
 // engine's own task queue, so the message also goes to stderr: it is the only clue to what failed
@@ -53,7 +54,7 @@ function withPanicMessage(err: unknown): unknown {
 // The engine arms timeouts (e.g. 10 s for its advisory lock) and never clears them, which kept the
 // process alive for 10 s after every migration. Unref'd, they still fire, but do not hold the process
 // open; while the engine works, its database socket does.
-function withUnrefTimers(): Record<string, unknown> {
+function withUnrefTimers(engineRuntime: EngineRuntime): Record<string, unknown> {
   const imports: Record<string, unknown> = { ...engineRuntime };
   for (const [name, fn] of Object.entries(engineRuntime)) {
     if (!name.startsWith('__wbg_setTimeout_')) continue;
@@ -65,12 +66,17 @@ function withUnrefTimers(): Record<string, unknown> {
   }
   return imports;
 }
-function loadEngineRuntime(): Promise<typeof engineRuntime> {
+// Loaded on first use only: the engine (JS glue and a 5 MB module) stays in the process once loaded,
+// and a start-up that finds nothing to migrate never needs it (see nothingToApply).
+function loadEngineRuntime(): Promise<EngineRuntime> {
   (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: typeof panics }).PRISMA_WASM_PANIC_REGISTRY ??= panics;
   runtimeReady ??= (async () => {
+    const engineRuntime = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     const glue = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg');
     const bytes = await readFile(glue.replace(/\.js$/, '.wasm'));
-    const { instance } = await wasmApi.instantiate(bytes, { './schema_engine_bg.js': withUnrefTimers() });
+    const { instance } = await wasmApi.instantiate(bytes, {
+      './schema_engine_bg.js': withUnrefTimers(engineRuntime),
+    });
     engineRuntime.__wbg_set_wasm(instance.exports);
     (instance.exports.__wbindgen_start as () => void)();
     return engineRuntime;
@@ -173,12 +179,50 @@ export async function loadMigrationsList(migrationsDir: string): Promise<Migrati
   };
 }
 
+// True when the engine's `applyMigrations` would change nothing and succeed: the decision it makes
+// (schema-engine core, commands/apply_migrations.rs), taken from the same rows with one plain query.
+// The engine applies every migration directory that has no `_prisma_migrations` row which was not
+// rolled back (by name; it compares no checksums), and first refuses to go on while a row is
+// failed (neither finished nor rolled back) or the lock file names another provider. Every doubt
+// (no table yet, a failed row, a missing migration, an unreadable database) answers false, and the
+// engine then runs and decides, with its own errors. Started processes usually find nothing to do:
+// they skip the engine and the resident memory it would keep (docs/PERFORMANCE.md, memory).
+export async function nothingToApply(connectionString: string, list: MigrationList): Promise<boolean> {
+  const lock = list.lockfile.content;
+  if (lock !== null && !/^\s*provider\s*=\s*"postgresql"\s*$/m.test(lock)) return false;
+  const client = new pg.Client({ connectionString });
+  client.on('error', () => {}); // a dropped connection fails the query below instead of the process
+  try {
+    await client.connect();
+    // Where the engine looks for the table (the default schema, "public"), then the same rows it reads.
+    const { rows: tables } = await client.query<{ present: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE c.relkind = 'r' AND n.nspname = 'public'
+                        AND c.relname = '_prisma_migrations') AS present`,
+    );
+    if (!tables[0]?.present) return false;
+    const { rows } = await client.query<{ name: string; finished: boolean; rolledBack: boolean }>(
+      `SELECT migration_name AS name, finished_at IS NOT NULL AS finished,
+              rolled_back_at IS NOT NULL AS "rolledBack"
+       FROM "_prisma_migrations"`,
+    );
+    if (rows.some((r) => !r.finished && !r.rolledBack)) return false;
+    const applied = new Set(rows.filter((r) => !r.rolledBack).map((r) => r.name));
+    return list.migrationDirectories.every((d) => applied.has(d.path));
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
 // `prisma migrate deploy`: applies the migrations not yet recorded in `_prisma_migrations`.
 export async function applyMigrations(
   connectionString: string,
   opts?: { migrationsDir?: string },
 ): Promise<{ applied: string[] }> {
   const migrationsList = await loadMigrationsList(opts?.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
+  if (await nothingToApply(connectionString, migrationsList)) return { applied: [] };
   const out = await withEngine(connectionString, (engine) =>
     engine.applyMigrations({ migrationsList, filters: NO_FILTERS }),
   );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -11,6 +11,7 @@ import {
   DEFAULT_SCHEMA_PATH,
   diffMigrationsToSchema,
   loadMigrationsList,
+  nothingToApply,
 } from '../../src/db/migrator.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
@@ -37,11 +38,12 @@ const PRISMA_MIGRATIONS_COLUMNS = [
 
 function behavesLikeMigrateDeploy(url: () => string): void {
   it('applies every migration once; a second run applies nothing', async () => {
-    const expected = (await loadMigrationsList(DEFAULT_MIGRATIONS_DIR)).migrationDirectories.map(
-      (d) => d.path,
-    );
+    const list = await loadMigrationsList(DEFAULT_MIGRATIONS_DIR);
+    const expected = list.migrationDirectories.map((d) => d.path);
     assert.ok(expected.length > 0);
+    assert.equal(await nothingToApply(url(), list), false, 'a fresh database has everything to apply');
     assert.deepEqual(await applyMigrations(url()), { applied: expected });
+    assert.equal(await nothingToApply(url(), list), true, 'the second run can skip the engine');
     assert.deepEqual(await applyMigrations(url()), { applied: [] });
   });
 
@@ -75,6 +77,49 @@ function behavesLikeMigrateDeploy(url: () => string): void {
       const tables = await c.query(`SELECT to_regclass('public.auth_secrets') IS NOT NULL AS present`);
       assert.deepEqual(tables.rows, [{ present: true }]);
     });
+  });
+
+  it('leaves a failed migration to the engine, which refuses to go on', async () => {
+    const list = await loadMigrationsList(DEFAULT_MIGRATIONS_DIR);
+    await withClient(url(), (c) =>
+      c.query(
+        `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, applied_steps_count)
+         VALUES ('failed-probe', 'x', '99999999999999_failed_probe', 'boom', 0)`,
+      ),
+    );
+    try {
+      assert.equal(await nothingToApply(url(), list), false);
+      await assert.rejects(applyMigrations(url()), /99999999999999_failed_probe/);
+    } finally {
+      await withClient(url(), (c) => c.query(`DELETE FROM _prisma_migrations WHERE id = 'failed-probe'`));
+    }
+    assert.equal(await nothingToApply(url(), list), true);
+  });
+
+  it('applies a migration added later, and ignores rows of migrations not on disk', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'migrator-extra-'));
+    try {
+      await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+      await mkdir(join(dir, '99999999999999_probe'));
+      await writeFile(
+        join(dir, '99999999999999_probe', 'migration.sql'),
+        'CREATE TABLE migrator_probe (id INTEGER);\n',
+      );
+      const list = await loadMigrationsList(dir);
+      assert.equal(await nothingToApply(url(), list), false);
+      assert.deepEqual(await applyMigrations(url(), { migrationsDir: dir }), {
+        applied: ['99999999999999_probe'],
+      });
+      assert.equal(await nothingToApply(url(), list), true);
+      // The stock migrations alone: the extra row is no reason to run the engine (it ignores it too).
+      assert.equal(await nothingToApply(url(), await loadMigrationsList(DEFAULT_MIGRATIONS_DIR)), true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await withClient(url(), async (c) => {
+        await c.query('DROP TABLE IF EXISTS migrator_probe');
+        await c.query(`DELETE FROM _prisma_migrations WHERE migration_name = '99999999999999_probe'`);
+      });
+    }
   });
 }
 
