@@ -96,10 +96,10 @@ export async function measureStages(input: StageInput): Promise<string> {
       await measure('Prisma: authSecret.findUnique by id', n, () =>
         prisma.authSecret.findUnique({ where: { id: input.secretId } }),
       ),
-      await measure('authentication: authenticate(Authorization)', n, () =>
+      await measure('authentication: authenticate(Authorization) (batched SQL)', n, () =>
         authenticate(input.authorization),
       ),
-      await measure('permission lookup: requireWorkspace()', n, () =>
+      await measure('permission lookup: requireWorkspace() (batched SQL)', n, () =>
         policy.requireWorkspace(principal, input.workspaceId, 'workspaces.auth_secret.get'),
       ),
       // What requireWorkspace() did before it became one query: Prisma's nested include runs as
@@ -115,10 +115,10 @@ export async function measureStages(input: StageInput): Promise<string> {
           },
         }),
       ),
-      await measure('auth-secret read: service.get() (query + decryption)', n, () =>
+      await measure('auth-secret read: service.get() (batched SQL + decryption)', n, () =>
         secrets.get(access.workspace, input.secretId),
       ),
-      await measure('read audit: recordReads() of 1 secret (Prisma create)', n, () =>
+      await measure('read audit: recordReads() of 1 secret (batched INSERT)', n, () =>
         secrets.recordReads(actor, access.workspace, [input.secretId]),
       ),
       await measure('decryption only: open() of the sealed credentials', n, () =>
@@ -149,10 +149,10 @@ export async function measureStages(input: StageInput): Promise<string> {
             input.listWorkspaceId,
           ]),
         ),
-        await measure('list: service.list() (findMany + 50 decryptions)', m, () =>
+        await measure('list: service.list() (one SQL page + 50 decryptions)', m, () =>
           secrets.list(listAccess.workspace, {}, { size: 50 }),
         ),
-        await measure('list: read audit, recordReads() of 50 secrets (Prisma createMany)', m, () =>
+        await measure('list: read audit, recordReads() of 50 secrets (batched INSERT)', m, () =>
           secrets.recordReads(
             actor,
             listAccess.workspace,
