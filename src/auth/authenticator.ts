@@ -1,6 +1,6 @@
 // Turns an Authorization header into a Principal. Every failure is the same 401, whatever
 // was wrong (unknown email, unknown key, wrong secret, revoked, expired), and costs the same work.
-import { createBatchLoader } from '../db/batch-loader.js';
+import { createBatchLoader, uuidParts } from '../db/batch-loader.js';
 import type { Sql } from '../db/prisma-client.js';
 import type { TenantRole } from '../generated/prisma/enums.js';
 import { ApiError, unauthorized } from '../http/errors.js';
@@ -77,7 +77,7 @@ function createKeyFinder(sql: Sql) {
       values: [keyIds],
     });
     return new Map(rows.map((row) => [row.id, row]));
-  });
+  }, uuidParts);
 }
 
 export function createAuthenticator(sql: Sql) {

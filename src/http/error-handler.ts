@@ -3,7 +3,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import japi from 'ts-japi';
-import { ApiError, type ApiErrorItem, notFound } from './errors.js';
+import { ApiError, type ApiErrorItem } from './errors.js';
 import { sendDocument } from './jsonapi/send.js';
 import { routeOf } from './mount-routes.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
@@ -86,18 +86,9 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
   return undefined;
 }
 
-/** The router could not percent-decode a path parameter ("%ZZ"): a malformed id → 404 (API.md §1). */
-function fromUndecodablePath(err: unknown): ApiError | undefined {
-  if (!(err instanceof URIError) || (err as BodyParserError).status !== 400) return undefined;
-  return notFound();
-}
-
 export function createErrorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known =
-      err instanceof ApiError
-        ? err
-        : (fromUndecodablePath(err) ?? fromBodyParser((err ?? {}) as BodyParserError));
+    const known = err instanceof ApiError ? err : fromBodyParser((err ?? {}) as BodyParserError);
     if (res.headersSent) {
       res.destroy();
       return;

@@ -18,7 +18,9 @@ export function series(...handlers: RequestHandler[]): RequestHandler {
         return;
       }
       try {
-        handler(req, res, step);
+        // Express 5 turns a rejected promise from a middleware into next(err): so does this.
+        const result: unknown = handler(req, res, step);
+        if (result instanceof Promise) result.catch(next);
       } catch (thrown) {
         next(thrown);
       }

@@ -27,7 +27,7 @@ export interface RouteDependencies {
  * Express router uses), instead of an Express Router with one layer per route: the router's
  * per-layer `next()` machinery cost more CPU than the rest of a simple request. Matching keeps the
  * router's rules: case-insensitive, an optional trailing slash, HEAD served by GET routes, and a
- * malformed percent-escape in a parameter is no match (→ 404).
+ * malformed percent-escape in a parameter is a 404.
  */
 export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies): RequestHandler {
   const table = routes.map((route) => {
@@ -39,10 +39,12 @@ export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies):
   return (req: Request, res: Response, next: NextFunction) => {
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     const path = req.path;
+    let undecodable = false;
     for (const { route, matches } of table) {
       if (route.method !== method) continue;
       const found = matchOrNothing(matches, path);
-      if (!found) continue;
+      if (found === 'undecodable') undecodable = true;
+      if (!found || found === 'undecodable') continue;
       req.params = found.params;
       res.locals.route = route.path;
       handle(route, deps, req)
@@ -54,7 +56,9 @@ export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies):
         .catch(next);
       return;
     }
-    next();
+    // A route's pattern fitted but a parameter was a malformed escape ("%ZZ"): a malformed id,
+    // so the resource does not exist (404 not_found, API.md §1), rather than "no such route".
+    next(undecodable ? notFound() : undefined);
   };
 }
 
@@ -62,8 +66,8 @@ function matchOrNothing(matches: MatchFunction<Record<string, string>>, path: st
   try {
     return matches(path);
   } catch {
-    // decodeURIComponent of a malformed escape ("%ZZ"): the path names nothing we serve.
-    return false;
+    // decodeURIComponent threw: the pattern fitted, the parameter cannot be decoded.
+    return 'undecodable' as const;
   }
 }
 

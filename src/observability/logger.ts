@@ -76,8 +76,8 @@ export function createRequestLogger(logger: Logger) {
         ...(res.writableFinished ? {} : { aborted: true }),
       };
       const message = `${req.method} ${statusCode}`;
-      if (statusCode >= 500) requestLog.error(line, message);
-      else requestLog.info(line, message);
+      // Info for every status, as before (pino-http); an unhandled error has its own error line.
+      requestLog.info(line, message);
     };
     res.on('finish', done);
     res.on('close', done);

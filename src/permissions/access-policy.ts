@@ -2,7 +2,7 @@
 // callers pass the tenant/workspace id taken from the URL, never from a request body.
 // Invisible → the caller gets 404; visible but not allowed → 403.
 import type { Principal } from '../auth/principal.js';
-import { createBatchLoader } from '../db/batch-loader.js';
+import { createBatchLoader, uuidParts } from '../db/batch-loader.js';
 import type { Sql } from '../db/prisma-client.js';
 import { forbidden, notFound } from '../http/errors.js';
 import { isUuid } from '../http/jsonapi/query.js';
@@ -67,7 +67,7 @@ function createWorkspaceAccessFinder(sql: Sql) {
       values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1]), parts.map((p) => p[2])],
     });
     return new Map(rows.map((row) => [row.k, row]));
-  });
+  }, uuidParts);
 }
 
 export function createAccessPolicy(sql: Sql) {

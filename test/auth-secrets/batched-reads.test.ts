@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'mocha';
 import type pg from 'pg';
 import request from 'supertest';
 import { poolOf, sqlOf } from '../../src/db/prisma-client.js';
+import { documentsHeldBySerializers } from '../../src/http/jsonapi/document-builder.js';
 import { createAuditWriter, systemActor } from '../../src/modules/audit-events/audit-recorder.js';
 import { createSecretFinder } from '../../src/modules/auth-secrets/auth-secret-rows.js';
 import { type Actor, createApiKey, createTenant, createWorkspace } from '../support/factories.js';
@@ -42,6 +43,50 @@ async function countStatements<T>(pool: pg.Pool, table: string, work: () => Prom
   }
 }
 
+interface Sent {
+  path: string;
+  headers: Record<string, string>;
+}
+
+interface Received {
+  status: number;
+  headers: Record<string, string | undefined>;
+  text: string;
+  body: SecretDocument;
+}
+
+/**
+ * Opens one warm keep-alive connection per request, then writes all requests at once, as a busy
+ * client would: the server reads them in one turn of its event loop, so they share batches.
+ */
+async function burstTo(server: Server, requests: Sent[]): Promise<Received[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: requests.length });
+  const { port } = server.address() as AddressInfo;
+  const send = (target: string, headers: Record<string, string>) =>
+    new Promise<Received>((resolve, reject) => {
+      const req = http.get({ host: '127.0.0.1', port, path: target, agent, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString();
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers as Record<string, string | undefined>,
+            text,
+            body: text ? JSON.parse(text) : undefined,
+          });
+        });
+      });
+      req.on('error', reject);
+    });
+  try {
+    await Promise.all(requests.map(() => send('/healthz', {})));
+    return await Promise.all(requests.map((r) => send(r.path, r.headers)));
+  } finally {
+    agent.destroy();
+  }
+}
+
 describe('auth-secrets: batched reads on the hot path', () => {
   let t: TestApp;
   let server: Server;
@@ -50,6 +95,7 @@ describe('auth-secrets: batched reads on the hot path', () => {
   let ws: string;
   let secret: JsonApiResource;
   const path = () => `/v2/workspaces/${ws}/secrets/${secret.id}`;
+  const burst = (requests: Sent[]) => burstTo(server, requests);
 
   before(async () => {
     t = await createTestApp();
@@ -70,37 +116,14 @@ describe('auth-secrets: batched reads on the hot path', () => {
       where: { action: 'auth_secret.read', resourceId: secret.id },
     });
     const requestIds = Array.from({ length: 50 }, (_, i) => `batched-read-${i}-${Date.now()}`);
-    // Warm keep-alive connections first, then all 50 requests written at once, as a busy client
-    // would: the server reads them in one turn of its event loop.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
-    const send = (target: string, headers: Record<string, string>) =>
-      new Promise<{
-        status: number;
-        headers: Record<string, string | undefined>;
-        text: string;
-        body: SecretDocument;
-      }>((resolve, reject) => {
-        const { port } = server.address() as AddressInfo;
-        const req = http.get({ host: '127.0.0.1', port, path: target, agent, headers }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString();
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers as Record<string, string | undefined>,
-              text,
-              body: text ? JSON.parse(text) : undefined,
-            });
-          });
-        });
-        req.on('error', reject);
-      });
-    await Promise.all(requestIds.map(() => send('/healthz', {})));
     const { result: responses, count: keyLookups } = await countStatements(pool, 'api_keys', () =>
-      Promise.all(requestIds.map((id) => send(path(), { Authorization: admin.auth, 'X-Request-Id': id }))),
+      burst(
+        requestIds.map((id) => ({
+          path: path(),
+          headers: { Authorization: admin.auth, 'X-Request-Id': id },
+        })),
+      ),
     );
-    agent.destroy();
     for (const res of responses) {
       assert.equal(res.status, 200, res.text);
       assert.equal(res.headers['content-type'], 'application/vnd.api+json');
@@ -126,20 +149,78 @@ describe('auth-secrets: batched reads on the hot path', () => {
     assert.equal(after - before, 50, 'no other read events');
   });
 
-  it('a key revoked before a batch is sent is refused within that batch, the others are served', async () => {
+  it('a key revoked before the batch is refused in it, while another key in the same statement is served', async () => {
     const revokedKey = await createApiKey(t.prisma, admin.userId);
     const revokedAuth = `Bearer ${revokedKey}`;
     const ok = await request(server).get(path()).set('Authorization', revokedAuth);
     assert.equal(ok.status, 200, ok.text);
-    const keyId = revokedKey.split('_')[1] as string;
-    const uuid = `${keyId.slice(0, 8)}-${keyId.slice(8, 12)}-${keyId.slice(12, 16)}-${keyId.slice(16, 20)}-${keyId.slice(20)}`;
-    await t.prisma.apiKey.update({ where: { id: uuid }, data: { revokedAt: new Date() } });
-    const [refused, served] = await Promise.all([
-      request(server).get(path()).set('Authorization', revokedAuth),
-      request(server).get(path()).set('Authorization', admin.auth),
-    ]);
-    expectError(refused, 401);
-    assert.equal(served.status, 200, served.text);
+    const keyHex = revokedKey.split('_')[1] as string;
+    const keyId = `${keyHex.slice(0, 8)}-${keyHex.slice(8, 12)}-${keyHex.slice(12, 16)}-${keyHex.slice(16, 20)}-${keyHex.slice(20)}`;
+    await t.prisma.apiKey.update({ where: { id: keyId }, data: { revokedAt: new Date() } });
+    const { result, count } = await countStatements(poolOf(t.prisma), 'api_keys', () =>
+      burst([
+        ...Array.from({ length: 5 }, () => ({ path: path(), headers: { Authorization: revokedAuth } })),
+        ...Array.from({ length: 5 }, () => ({ path: path(), headers: { Authorization: admin.auth } })),
+      ]),
+    );
+    // Both keys were looked up by one statement, after the revocation: the batch saw it.
+    assert.equal(count, 1, 'one key lookup for the ten requests');
+    for (const refused of result.slice(0, 5)) expectError(refused, 401);
+    for (const served of result.slice(5)) assert.equal(served.status, 200, served.text);
+  });
+
+  it("requests of two tenants in one batch each get their own secret, and never the other's", async () => {
+    const other = await createTenant(t.prisma);
+    const otherWs = await createWorkspace(t.prisma, other.tenantId, other.admin.userId);
+    const otherClient = await createClient(
+      httpFor(t),
+      other.admin.auth,
+      other.tenantId,
+      oauth2ClientAttributes(),
+    );
+    const otherSecret = await createSecret(httpFor(t), other.admin.auth, otherWs, otherClient.id);
+    const otherPath = `/v2/workspaces/${otherWs}/secrets/${otherSecret.id}`;
+    const crossPath = `/v2/workspaces/${ws}/secrets/${otherSecret.id}`;
+    const mine = { Authorization: admin.auth };
+    const theirs = { Authorization: other.admin.auth };
+    const { result, count } = await countStatements(poolOf(t.prisma), 'auth_secrets', () =>
+      burst([
+        { path: path(), headers: mine },
+        { path: otherPath, headers: theirs },
+        { path: otherPath, headers: mine }, // another tenant's workspace → 404
+        { path: crossPath, headers: mine }, // another tenant's secret id under my workspace → 404
+        { path: path(), headers: theirs }, // my workspace, their key → 404
+        { path: otherPath, headers: theirs },
+        { path: path(), headers: mine },
+      ]),
+    );
+    assert.ok(count < 7, `secret reads shared statements: ${count}`);
+    const [a, b, c, d, e, f, g] = result as Received[];
+    for (const [res, id] of [
+      [a, secret.id],
+      [b, otherSecret.id],
+      [f, otherSecret.id],
+      [g, secret.id],
+    ] as const) {
+      assert.equal(res?.status, 200, res?.text);
+      assert.equal(res?.body.data.id, id);
+    }
+    for (const res of [c, d, e]) expectError(res as Received, 404);
+    // The credentials each tenant got are its own secret's.
+    assert.notEqual(
+      a?.body.data.attributes.credentials.access_token,
+      b?.body.data.attributes.credentials.access_token,
+    );
+    assert.equal(
+      a?.body.data.attributes.credentials.access_token,
+      g?.body.data.attributes.credentials.access_token,
+    );
+  });
+
+  it('keeps no response document in memory after it was sent (reused serializers store nothing)', async () => {
+    for (let i = 0; i < 3; i++)
+      assert.equal((await request(server).get(path()).set('Authorization', admin.auth)).status, 200);
+    assert.equal(documentsHeldBySerializers(), 0);
   });
 
   it('reads a secret row in plain SQL exactly as Prisma reads it', async () => {
@@ -173,10 +254,13 @@ describe('auth-secrets: batched reads on the hot path', () => {
     const bad = `batch-bad-${Date.now()}`;
     // A tenant that does not exist violates the foreign key: its statement fails; the read that
     // shared the batch with it is stored on its own and its caller is told so.
-    const results = await Promise.allSettled([
-      writer.record(systemActor('0190a3b4-0000-7000-8000-000000000000'), [event(bad)]),
-      writer.record(systemActor(tenantId), [event(good)]),
-    ]);
+    const { result: results, count } = await countStatements(poolOf(t.prisma), 'audit_events', () =>
+      Promise.allSettled([
+        writer.record(systemActor('0190a3b4-0000-7000-8000-000000000000'), [event(bad)]),
+        writer.record(systemActor(tenantId), [event(good)]),
+      ]),
+    );
+    assert.equal(count, 3, 'one statement for the batch, then one per event');
     assert.deepEqual(
       results.map((r) => r.status),
       ['rejected', 'fulfilled'],

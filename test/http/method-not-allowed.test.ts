@@ -49,4 +49,25 @@ describe('methods a route does not serve', () => {
       ),
     );
   });
+
+  it('route matching: case-insensitive, optional trailing slash, decoded parameters, malformed escapes', async () => {
+    const me = await request(t.app).get('/V2/Users/ME/').set('Authorization', auth);
+    assert.equal(me.status, 200, me.text);
+    assertJsonApiResponse(me);
+    // %30 decodes to "0": the parameter reaches the route decoded (a workspace id that is not a UUID → 404).
+    expectError(
+      await request(t.app).get('/v2/workspaces/%30/secrets').set('Authorization', auth),
+      404,
+      'not_found',
+    );
+    // A malformed escape where a parameter goes: a malformed id, so the resource does not exist.
+    expectError(
+      await request(t.app).get('/v2/workspaces/%ZZ/secrets').set('Authorization', auth),
+      404,
+      'not_found',
+    );
+    // …but with a method that path does not serve it is still the 405.
+    const put = await request(t.app).put('/v2/workspaces/%ZZ/secrets').set('Authorization', auth).send({});
+    expectError(put, 405, 'method_not_allowed');
+  });
 });

@@ -6,7 +6,22 @@ import japi from 'ts-japi';
 import type { Links } from './links.js';
 import type { ResourceType } from './resource-types.js';
 
-const { Serializer, Relator, Linker, Paginator } = japi;
+const { Serializer, Relator, Linker, Paginator, Cache } = japi;
+
+/**
+ * ts-japi's Serializer keeps its last documents in a cache of its own, even with `cache: false`
+ * (serialize() always calls cache.set). Serializers are reused across requests here (below), so
+ * that cache would keep recent responses — decrypted credentials among them — alive in the heap.
+ * This one stores nothing.
+ */
+class NoStore extends Cache<never> {
+  override get(): false {
+    return false;
+  }
+  override set(_data: unknown, document: never): never {
+    return document;
+  }
+}
 
 export interface RelationshipSpec<D> {
   type: ResourceType;
@@ -82,7 +97,7 @@ function buildSerializer<D>(
     const includes = includedSpec !== undefined;
     const relatedSerializer = includedSpec
       ? buildSerializer(includedSpec, links, fields, {}, depth + 1)
-      : new Serializer(rel.type, { version: null, projection: {} });
+      : new Serializer(rel.type, { version: null, projection: {}, cache: new NoStore() } as never);
     relators[name] = new Relator(
       async (view: View) => {
         const { domain, included } = originOf(view);
@@ -107,6 +122,7 @@ function buildSerializer<D>(
     relators: Object.keys(relators).length > 0 ? relators : undefined,
     linkers: { resource: new Linker((view: View) => links.url(spec.selfPath(originOf(view).domain as D))) },
     include: depth === 0 && includeNames.length > 0 ? includeNames : 0,
+    cache: new NoStore(),
   } as never);
 }
 
@@ -117,6 +133,15 @@ function buildSerializer<D>(
  */
 const serializers = new Map<string, ReturnType<typeof buildSerializer>>();
 const MAX_SERIALIZERS = 256;
+
+/** How many documents the reused serializers hold (always 0: see NoStore); for tests. */
+export function documentsHeldBySerializers(): number {
+  let held = 0;
+  for (const serializer of serializers.values()) {
+    held += ((serializer as unknown as { cache: { storage?: unknown[] } }).cache.storage ?? []).length;
+  }
+  return held;
+}
 
 function serializerFor<D>(spec: ResourceSpec<D>, opts: DocumentOptions) {
   const includedSpecs = Object.fromEntries(

@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { DecryptionError } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import { createBatchLoader } from '../../db/batch-loader.js';
+import { createBatchLoader, uuidParts } from '../../db/batch-loader.js';
 import type { Sql } from '../../db/prisma-client.js';
 import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
 import { ApiError } from '../../http/errors.js';
@@ -107,7 +107,7 @@ export function createSecretFinder(sql: Sql) {
       values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
     });
     return new Map(rows.map(({ k, ...row }) => [k, row]));
-  });
+  }, uuidParts);
 }
 
 export interface SecretPageQuery {
