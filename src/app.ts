@@ -1,6 +1,6 @@
 // Builds the Express application from its dependencies. Never listens: src/server.ts does,
 // and tests hand the app to supertest.
-import express, { type Express, type Request, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { createErrorHandler, notFoundRoute } from './http/error-handler.js';
 import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-type.js';
@@ -23,11 +23,6 @@ export interface AppDependencies extends RouteDependencies {
   rateLimits?: RateLimits;
   /** Express 'trust proxy' (TRUST_PROXY): which proxies may name the client address. */
   trustProxy?: number | string[] | undefined;
-}
-
-/** As body-parser decides (type-is hasBody): a Transfer-Encoding or a Content-Length header. */
-function hasBody(req: Request): boolean {
-  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
 }
 
 export function buildApp(deps: AppDependencies): Express {
@@ -56,8 +51,8 @@ export function buildApp(deps: AppDependencies): Express {
     series(
       negotiateMediaType,
       limitQuery,
-      // A request without a body (GET, DELETE) skips the body parser.
-      (req, res, next) => (hasBody(req) ? parseJson(req, res, next) : next()),
+      // Skips requests without a body itself (type-is hasBody).
+      parseJson,
       limitJsonDepth,
       // OPTIONS before the router: Express would answer it on its own otherwise. Every other
       // method only after it, so requests that match a route do not pay for matching every pattern.

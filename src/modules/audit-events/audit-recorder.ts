@@ -96,17 +96,9 @@ function insertParameters(rows: AuditRow[]): unknown[] {
   ];
 }
 
-async function insertEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
-  await db.$executeRawUnsafe(INSERT_EVENTS, ...insertParameters(events.map((e) => ({ ...actor, ...e }))));
-}
-
+/** One event, with the change it records: `db` is that change's transaction client. */
 export async function recordAuditEvent(db: Db, actor: AuditActor, event: AuditEventInput): Promise<void> {
-  await insertEvents(db, actor, [event]);
-}
-
-/** Several events in one statement (e.g. one read event per secret of a listed page). */
-export async function recordAuditEvents(db: Db, actor: AuditActor, events: AuditEventInput[]): Promise<void> {
-  if (events.length > 0) await insertEvents(db, actor, events);
+  await db.$executeRawUnsafe(INSERT_EVENTS, ...insertParameters([{ ...actor, ...event }]));
 }
 
 /**
