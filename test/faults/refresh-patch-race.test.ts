@@ -191,6 +191,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     assert.equal(r.name, 'renamed');
     assert.equal(res.body.data.attributes.refreshed_at, r.refreshedAt?.toISOString());
     assert.ok((r.expiresAt?.getTime() ?? 0) > Date.now() + 3500_000, 'expires_at from the provider');
+    assert.equal(r.credentialsVersion, 2, 'the rename did not count as new credentials; the refresh did');
     const [event] = await refreshEvents(s.id);
     assert.equal(event?.outcome, 'success');
     assert.deepEqual(event?.details, { trigger: 'request', result: 'refreshed' });
@@ -241,6 +242,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     });
     const [event] = await refreshEvents(s.id);
     assert.equal(event?.outcome, 'success', 'the caller got valid credentials');
+    assert.deepEqual(event?.details, { trigger: 'request', result: 'superseded' });
   });
 
   it("§7 a token the provider issued is never lost: a PATCH of state and error during a refresh keeps the provider's new tokens", async () => {
@@ -350,6 +352,60 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     );
   });
 
+  it('§7 a failure is not lost either: a transient provider failure during a rename is recorded without undoing the rename', async () => {
+    const s = await oneSecret();
+    provider.set({ fail: { status: 503 } });
+    const refreshing = startRefresh(s.id);
+    await sleep(PATCH_AFTER_MS);
+    const renamed = await patch(s.id, { name: 'renamed during an outage' });
+    assert.equal(renamed.status, 200);
+
+    const res = await refreshing;
+    assert.equal(res.status, 502);
+    assert.equal(res.headers['content-type'], JSON_API_MEDIA_TYPE);
+    assert.equal(res.body.errors[0].code, 'oauth_provider_error');
+    const r = await row(s.id);
+    assert.equal(r.name, 'renamed during an outage');
+    assert.equal(r.state, 'ready', 'an on-demand transient failure never changes the state');
+    assert.equal(r.lastFailureKind, 'provider_error');
+    assert.equal(r.failureCount, 1);
+    assert.equal(
+      r.updatedAt.toISOString(),
+      renamed.body.data.attributes.updated_at,
+      "bookkeeping keeps the rename's updated_at",
+    );
+    assert.deepEqual(await stored(s.id), { access_token: s.accessToken, refresh_token: s.refreshToken });
+  });
+
+  it("§7 only new credentials win over a refresh: the worker's renewal yields to credentials PATCHed meanwhile", async () => {
+    const s = await oneSecret();
+    const callers = provider.grant();
+    await t.prisma.authSecret.update({
+      where: { id: s.id },
+      data: { expiresAt: new Date(Date.now() + 30_000) },
+    });
+    const working = t.refresh.service.refresh(s.id, { trigger: 'worker', startedAt: new Date() });
+    await sleep(PATCH_AFTER_MS);
+    const replaced = await patch(s.id, {
+      credentials: {
+        access_token: callers.accessToken,
+        refresh_token: callers.refreshToken,
+        expires_in: 7200,
+      },
+    });
+    assert.equal(replaced.status, 200);
+
+    const { outcome } = await working;
+    assert.equal(outcome.kind, 'superseded');
+    assert.deepEqual(await stored(s.id), {
+      access_token: callers.accessToken,
+      refresh_token: callers.refreshToken,
+    });
+    const r = await row(s.id);
+    assert.equal(r.refreshedAt, null);
+    assert.equal(r.credentialsVersion, 2, 'create, then the PATCH');
+  });
+
   describe('rotate-keys re-sealing the row during a refresh', () => {
     /** rotate-keys over this tenant's rows only, with `afterRead` run between its read of a page and its writes. */
     function scopedPrisma(afterRead: () => Promise<void> = async () => {}): SealedColumnsPrisma {
@@ -389,7 +445,12 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
       await sleep(PATCH_AFTER_MS);
       const result = await rotate(scopedPrisma());
       assert.equal(result.authSecrets, 1, 'the old-key row was re-sealed while the provider call ran');
-      assert.deepEqual(await stored(s.id), { access_token: s.accessToken, refresh_token: s.refreshToken });
+      const resealed = await row(s.id);
+      assert.deepEqual(openCredentials(t.keyRing, resealed), {
+        access_token: s.accessToken,
+        refresh_token: s.refreshToken,
+      });
+      assert.equal(resealed.credentialsVersion, 1, 'a re-seal is not a new credentials write');
 
       const res = await refreshing;
       assert.deepEqual(shown(res, s), renewed);
