@@ -3,7 +3,9 @@
  * removed from ENCRYPTION_KEYS. Runs while the service keeps serving:
  *   - rows are paged by id (keyset; ids are UUIDv7) in small batches, no long transactions;
  *   - each write is conditional on the sealed column (and updatedAt) still holding what we read,
- *     so a concurrent API/refresher write always wins; we re-read that row and try again;
+ *     so a concurrent API/refresher write always wins; we re-read that row and try again. A
+ *     re-seal is not a new credentials write (credentials_version stays), so a refresh running
+ *     meanwhile still stores the tokens the provider issued;
  *   - it is idempotent: rows already sealed with the active key are skipped, so it can be
  *     re-run after an interruption, and a run that re-seals 0 rows confirms completion.
  * Every instance must already run with the new key first in ENCRYPTION_KEYS, or they would keep

@@ -62,7 +62,11 @@ export function authSecretColumn(prisma: SealedColumnsPrisma): SealedColumn {
     },
     async replace(row, sealed) {
       // updatedAt is kept: re-encryption does not change the secret, so clients should not see
-      // it as modified; matching on it also means we never roll back a concurrent update's value.
+      // it as modified; matching on it means we never roll back a concurrent update's value.
+      // Matching on the sealed bytes we read means we never write back credentials a concurrent
+      // PATCH or refresh replaced (a refresh's new tokens stay; we re-read and re-seal those).
+      // credentials_version is left alone: the plaintext is the same, so a refresh whose provider
+      // call is running still stores its tokens (its write is conditional on that column only).
       const { count } = await prisma.authSecret.updateMany({
         where: { id: row.id, credentialsSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
         data: { credentialsSealed: sealed, updatedAt: row.updatedAt },

@@ -9,9 +9,13 @@ import type { Redis } from 'ioredis';
 import { ApiError } from '../http/errors.js';
 import type { ProviderErrorKind } from './provider-error.js';
 
-/** What a refresh ended with, in a form other processes can read back. */
+/**
+ * What a refresh ended with, in a form other processes can read back. `superseded`: the provider
+ * renewed the token, but credentials written during the call were kept instead; callers get the
+ * stored secret, as for `already_renewed`.
+ */
 export type SharedOutcome =
-  | { kind: 'refreshed' | 'already_renewed' | 'rejected' | 'gone' }
+  | { kind: 'refreshed' | 'already_renewed' | 'superseded' | 'rejected' | 'gone' }
   | { kind: 'failed'; error: Exclude<ProviderErrorKind, 'rejected'>; detail: string };
 
 export interface LeaseResult {

@@ -24,7 +24,7 @@ export function createRefreshMetrics(registry: Registry, countDue?: () => Promis
     }),
     outcomes: new Counter({
       name: 'auth_secret_refresh_outcomes_total',
-      help: 'How refreshes ended: refreshed, already_renewed, rejected, timeout, unreachable, provider_error, invalid_response, blocked, coordination_error.',
+      help: 'How refreshes ended: refreshed, already_renewed, superseded, rejected, timeout, unreachable, provider_error, invalid_response, blocked, coordination_error.',
       labelNames: ['trigger', 'outcome'],
       registers: [registry],
     }),

@@ -44,6 +44,9 @@ export interface RefreshServiceDependencies {
   now?: () => Date;
 }
 
+/** Outcomes whose owner wrote no audit event itself (the route records one per caller). */
+const STORED_NOTHING = new Set<SharedOutcome['kind']>(['already_renewed', 'superseded', 'gone']);
+
 export function createRefreshService(deps: RefreshServiceDependencies) {
   const flights = new SingleFlight<string, { outcome: SharedOutcome; waited: boolean }>();
   const now = deps.now ?? (() => new Date());
@@ -101,11 +104,12 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         auditOf(secret, request),
       );
       if (!written) {
+        // Only new credentials (or the secret's deletion) stop the write; they win over this renewal.
         log.warn(
-          { authSecretId: secret.id },
-          'auth-secret changed during its refresh; the new token was not stored',
+          { authSecretId: secret.id, trigger: request.trigger },
+          'auth-secret credentials were replaced during its refresh; the renewed token was not stored',
         );
-        return { kind: 'already_renewed' };
+        return { kind: 'superseded' };
       }
 
       log.info(
@@ -157,7 +161,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         });
         const { outcome, waited } = await promise;
         deps.metrics.outcomes.inc({ trigger: request.trigger, outcome: outcomeLabel(outcome) });
-        const wrote = !joined && !waited && outcome.kind !== 'already_renewed' && outcome.kind !== 'gone';
+        const wrote = !joined && !waited && !STORED_NOTHING.has(outcome.kind);
         return { outcome, wrote };
       } catch (err) {
         const outcome = err instanceof CoordinationError ? 'coordination_error' : 'internal_error';

@@ -1,7 +1,10 @@
-// Database access of the refresher. Every write is conditional on the row being unchanged since it
-// was read (updated_at), so a PATCH that lands during a provider call is never overwritten and a
-// refresh can never be stored twice. Bookkeeping-only writes (failure counters, claims) keep
-// updated_at: the resource a client sees did not change.
+// Database access of the refresher. A refresh's writes are conditional on credentials_version, not
+// on updated_at: the provider call takes seconds, and a PATCH of the name, state or error landing
+// meanwhile must not make the refresh throw away the tokens the provider just issued (with a
+// rotating provider the old refresh token is dead by then; API.md §7). Only credentials written
+// meanwhile (which move credentials_version) win over the refresh. A successful refresh moves it
+// too, so two refreshes that read the same credentials can never both be stored. Bookkeeping-only
+// writes (failure counters, claims) keep updated_at: the resource a client sees did not change.
 
 import { sqlOf } from '../db/prisma-client.js';
 import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
@@ -41,7 +44,8 @@ export interface RefreshAudit {
   trigger: string;
 }
 
-const SUCCESS_RESULTS = new Set(['refreshed', 'already_renewed', 'shared']);
+// `superseded`: credentials written during the provider call won; the caller gets those (valid) ones.
+const SUCCESS_RESULTS = new Set(['refreshed', 'already_renewed', 'shared', 'superseded']);
 
 /** One `auth_secret.refresh` audit event (API.md §5); `result` names the outcome, never a value. */
 function refreshEvent(secret: { id: string; workspaceId: string }, result: string, trigger: string) {
@@ -55,6 +59,35 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
   };
 }
 
+/**
+ * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
+ * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
+ */
+async function noteFailure(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
+  const count = await tx.$executeRaw`
+    UPDATE auth_secrets
+    SET last_failure_at = ${failure.at}::timestamptz, last_failure_kind = ${failure.kind},
+        failure_count = ${failure.failureCount}::int, next_attempt_at = ${failure.nextAttemptAt}::timestamptz
+    WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int`;
+  return { count };
+}
+
+/** A final failure (rejected grant, retries exhausted): the secret becomes state error. */
+function markFailed(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
+  return tx.authSecret.updateMany({
+    where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
+    data: {
+      lastFailureAt: failure.at,
+      lastFailureKind: failure.kind,
+      failureCount: failure.failureCount,
+      nextAttemptAt: failure.nextAttemptAt,
+      state: 'error',
+      error: failure.errorText ?? null,
+      updatedAt: failure.at,
+    },
+  });
+}
+
 export function createRefreshStore(prisma: PrismaClient) {
   // The two lookups every caller of POST …/refresh makes (1,000 at once in a refresh storm), in
   // plain SQL batched per event-loop turn like the GET of a secret (src/db/batch-loader.ts).
@@ -66,10 +99,13 @@ export function createRefreshStore(prisma: PrismaClient) {
     audit: RefreshAudit,
     result: string,
     write: (tx: Prisma.TransactionClient) => Promise<{ count: number }>,
+    { auditAlways = false } = {},
   ): Promise<boolean> {
     return prisma.$transaction(async (tx) => {
       const { count } = await write(tx);
-      if (count === 1) await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
+      if (count === 1 || auditAlways) {
+        await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
+      }
       return count === 1;
     });
   }
@@ -99,7 +135,11 @@ export function createRefreshStore(prisma: PrismaClient) {
       return client ? { secret, client } : null;
     },
 
-    /** Stores renewed credentials; false when the row changed or vanished since `secret` was read. */
+    /**
+     * Stores renewed credentials unless new credentials were written since `secret` was read (or
+     * the secret vanished); false then. The name and the like are left as they are now; state and
+     * error describe the grant, which this renewal just proved to work.
+     */
     async recordSuccess(
       secret: AuthSecret,
       credentialsSealed: Uint8Array<ArrayBuffer>,
@@ -109,9 +149,10 @@ export function createRefreshStore(prisma: PrismaClient) {
     ): Promise<boolean> {
       return writeWithEvent(secret, audit, 'refreshed', (tx) =>
         tx.authSecret.updateMany({
-          where: { id: secret.id, updatedAt: secret.updatedAt },
+          where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
           data: {
             credentialsSealed,
+            credentialsVersion: { increment: 1 },
             expiresAt,
             refreshedAt: at,
             state: 'ready',
@@ -124,21 +165,18 @@ export function createRefreshStore(prisma: PrismaClient) {
       );
     },
 
+    /**
+     * Records a failed provider call about the credentials `secret` held. Dropped when new
+     * credentials were written meanwhile (the failure says nothing about them: a rejection of the
+     * old token must not put the caller's new one in state error), but not when only other
+     * attributes changed: a rename during the call does not make a dead grant look alive. The
+     * request is audited either way (API.md §5: every refresh, success or failure).
+     */
     async recordFailure(secret: AuthSecret, failure: FailureRecord, audit: RefreshAudit): Promise<boolean> {
-      return writeWithEvent(secret, audit, failure.kind, (tx) =>
-        tx.authSecret.updateMany({
-          where: { id: secret.id, updatedAt: secret.updatedAt },
-          data: {
-            lastFailureAt: failure.at,
-            lastFailureKind: failure.kind,
-            failureCount: failure.failureCount,
-            nextAttemptAt: failure.nextAttemptAt,
-            ...(failure.errorText !== undefined
-              ? { state: 'error', error: failure.errorText, updatedAt: failure.at }
-              : { updatedAt: secret.updatedAt }),
-          },
-        }),
-      );
+      const write = failure.errorText === undefined ? noteFailure : markFailed;
+      return writeWithEvent(secret, audit, failure.kind, (tx) => write(tx, secret, failure), {
+        auditAlways: true,
+      });
     },
 
     /**

@@ -135,7 +135,8 @@ export class RefreshWorker {
         startedAt: new Date(),
       });
       if (outcome.kind === 'refreshed') stats.refreshed += 1;
-      else if (outcome.kind === 'already_renewed') await this.#opts.store.releaseClaim(claim);
+      else if (outcome.kind === 'already_renewed' || outcome.kind === 'superseded')
+        await this.#opts.store.releaseClaim(claim);
       else if (outcome.kind === 'failed' || outcome.kind === 'rejected') stats.failed += 1;
     } catch (err) {
       stats.failed += 1;

@@ -87,7 +87,7 @@ export async function findAuthClient(
 const AUTH_SECRET_COLUMNS = `s.id::text AS id, s.tenant_id::text AS "tenantId", s.workspace_id::text AS "workspaceId",
   s.user_id::text AS "userId", s.auth_client_id::text AS "authClientId", s.auth_type::text AS "authType", s.name,
   s.state::text AS state, s.error, s.credentials_sealed AS "credentialsSealed", s.expires_at AS "expiresAt",
-  s.refreshed_at AS "refreshedAt", s.last_failure_at AS "lastFailureAt", s.last_failure_kind AS "lastFailureKind",
+  s.refreshed_at AS "refreshedAt", s.credentials_version AS "credentialsVersion", s.last_failure_at AS "lastFailureAt", s.last_failure_kind AS "lastFailureKind",
   s.failure_count AS "failureCount", s.next_attempt_at AS "nextAttemptAt", s.created_at AS "createdAt",
   s.updated_at AS "updatedAt"`;
 

@@ -109,6 +109,9 @@ export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: Up
     if (checked) {
       data.credentialsSealed = sealCredentials(keyRing, row, checked.stored);
       data.expiresAt = checked.expiresAt;
+      // New credentials from the caller: a refresh running now must not overwrite them with tokens
+      // renewed from the old ones (refresh-store.ts). Nothing else a PATCH changes counts.
+      data.credentialsVersion = { increment: 1 };
     }
     if (changeClient) {
       data.authClientId = client.id;
