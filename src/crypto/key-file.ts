@@ -10,13 +10,13 @@ import {
   fchmodSync,
   fsyncSync,
   linkSync,
-  mkdirSync,
   openSync,
   readFileSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir } from '../security/private-files.js';
 import { generateKeySpec } from './key-ring.js';
 
 export const KEY_FILE_NAME = 'encryption-keys';
@@ -33,7 +33,9 @@ export function loadOrCreateKeyFile(dataDir: string): KeyFile {
   const existing = readIfExists(path);
   if (existing !== undefined) return { spec: existing, created: false, path };
 
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // The key lives beside the data it protects: DATA_DIR is the service user's alone (API.md §7), even
+  // when it existed before (startEmbeddedPostgres also makes an older key file private).
+  makePrivateDir(dataDir);
   const spec = generateKeySpec();
   // Write a private temp file, then hard-link it into place: the key file appears complete or not
   // at all (a crash cannot leave an empty key file), and link() fails with EEXIST instead of

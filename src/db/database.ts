@@ -5,6 +5,7 @@ import {
   EMBEDDED_POOL_MAX,
   EmbeddedPostgresInUseError,
   embeddedUrl,
+  SOCKET_FILE_NAME,
   startEmbeddedPostgres,
 } from './embedded-postgres.js';
 
@@ -32,13 +33,14 @@ export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database>
   }
   try {
     // Starting is also the check: the lock on dataDir guarantees no two processes open the PGlite
-    // files at once, and a live holder comes back as EmbeddedPostgresInUseError with its port.
+    // files at once, and a live holder comes back as EmbeddedPostgresInUseError with its socket.
     const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, logger: opts.logger });
     return { url: pg.url, poolMax: EMBEDDED_POOL_MAX, embedded: true, close: pg.stop };
   } catch (err) {
     if (opts.role !== 'client' || !(err instanceof EmbeddedPostgresInUseError) || !err.info) throw err;
-    opts.logger?.info(`using the embedded PostgreSQL of process ${err.info.pid} on port ${err.info.port}`);
+    const { pid, socketDir } = err.info;
+    opts.logger?.info(`using the embedded PostgreSQL of process ${pid} on ${socketDir}/${SOCKET_FILE_NAME}`);
     // Not ours to stop: close() leaves the server process and its database alone.
-    return { url: embeddedUrl(err.info), poolMax: EMBEDDED_POOL_MAX, embedded: true, close: async () => {} };
+    return { url: embeddedUrl(socketDir), poolMax: EMBEDDED_POOL_MAX, embedded: true, close: async () => {} };
   }
 }

@@ -1,13 +1,18 @@
 // Embedded PostgreSQL: PGlite (Postgres compiled to WebAssembly) served over the wire protocol by
 // pglite-socket, so the rest of the service keeps one `pg`/Prisma code path (docs/adr/0001).
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+// PGlite accepts any user and password, so what keeps other users of the machine out is the file
+// system: it is served on a Unix socket (0600) in DATA_DIR (0700), never on TCP, and DATA_DIR's
+// files are the service user's alone (API.md §7).
+import { chmod, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import lockfile from 'proper-lockfile';
+import { makePrivateDir, restrictTree, restrictUmask } from '../security/private-files.js';
 
 // Pool size for clients of the embedded server. PGlite is ONE single-threaded backend session and
-// pglite-socket multiplexes every TCP connection onto it (test/db/embedded-postgres.test.ts):
+// pglite-socket multiplexes every socket connection onto it (test/db/embedded-postgres.test.ts):
 // - while connection A is inside BEGIN…COMMIT, statements from connection B are parked in the
 //   multiplexer's queue until A ends (no interleaving inside a transaction, but no parallelism either);
 //   code that awaits B while holding a transaction on A hangs, and nothing times the wait out;
@@ -20,6 +25,12 @@ import lockfile from 'proper-lockfile';
 export const EMBEDDED_POOL_MAX = 1;
 // Connections the socket accepts in total (each process uses EMBEDDED_POOL_MAX of them).
 const MAX_SOCKET_CONNECTIONS = 16;
+// The file name libpq and `pg` look for in a socket directory given as the host, at the default port.
+export const SOCKET_FILE_NAME = '.s.PGSQL.5432';
+// sun_path holds 108 bytes on Linux and 104 on macOS, the terminating NUL included.
+const MAX_SOCKET_PATH_BYTES = process.platform === 'linux' ? 107 : 103;
+// A DATA_DIR too deep for a socket path gets a private directory with this prefix under the temp dir.
+const FALLBACK_SOCKET_DIR_PREFIX = 'auth-secrets-pg-';
 // A lock whose mtime is older than this belongs to a dead process (SIGKILL leaves it behind).
 const DEFAULT_LOCK_STALE_MS = 10_000;
 
@@ -30,8 +41,8 @@ export interface DbLogger {
 }
 
 export interface EmbeddedServerInfo {
-  host: string;
-  port: number;
+  /** The directory holding the socket (SOCKET_FILE_NAME): DATA_DIR, or the fallback for long paths. */
+  socketDir: string;
   pid: number;
 }
 
@@ -47,25 +58,29 @@ export class EmbeddedPostgresInUseError extends Error {
   ) {
     super(
       info
-        ? `DATA_DIR ${dataDir} is in use by process ${info.pid} (embedded PostgreSQL on ${info.host}:${info.port})`
-        : `DATA_DIR ${dataDir} is locked by another process that has not published its port`,
+        ? `DATA_DIR ${dataDir} is in use by process ${info.pid} (embedded PostgreSQL on ${join(info.socketDir, SOCKET_FILE_NAME)})`
+        : `DATA_DIR ${dataDir} is locked by another process that has not published its socket`,
     );
     this.name = 'EmbeddedPostgresInUseError';
   }
 }
 
-export const portFilePath = (dataDir: string): string => join(dataDir, 'embedded-postgres.json');
+export const serverInfoPath = (dataDir: string): string => join(dataDir, 'embedded-postgres.json');
 const lockPath = (dataDir: string): string => join(dataDir, 'embedded-postgres.lock');
 
-export function embeddedUrl(info: Pick<EmbeddedServerInfo, 'host' | 'port'>): string {
-  // PGlite accepts any credentials; these keep libpq-style clients from prompting.
-  return `postgresql://postgres:postgres@${info.host}:${info.port}/postgres`;
+/** A URL for the socket in `socketDir`: libpq and `pg` let a `host` parameter naming a directory win. */
+export function embeddedUrl(socketDir: string): string {
+  // PGlite accepts any credentials; these keep libpq-style clients from prompting. `localhost` only
+  // keeps the URL parseable by WHATWG URL (which refuses credentials with an empty host).
+  return `postgresql://postgres:postgres@localhost/postgres?host=${encodeURIComponent(socketDir)}`;
 }
 
 export async function readEmbeddedServerInfo(dataDir: string): Promise<EmbeddedServerInfo | null> {
   try {
-    const info = JSON.parse(await readFile(portFilePath(dataDir), 'utf8')) as EmbeddedServerInfo;
-    return typeof info.port === 'number' && typeof info.pid === 'number' ? info : null;
+    const info = JSON.parse(await readFile(serverInfoPath(dataDir), 'utf8')) as EmbeddedServerInfo;
+    const valid =
+      typeof info.socketDir === 'string' && isAbsolute(info.socketDir) && typeof info.pid === 'number';
+    return valid ? info : null;
   } catch {
     return null; // absent or half-written: treated as "not published yet"
   }
@@ -174,17 +189,47 @@ function guardProtocolBatches(db: PGlite): PGlite {
   });
 }
 
-async function serve(db: PGlite): Promise<{ server: PGLiteSocketServer; host: string; port: number }> {
+const fitsSocketPath = (dir: string) =>
+  Buffer.byteLength(join(dir, SOCKET_FILE_NAME)) <= MAX_SOCKET_PATH_BYTES;
+
+// A fresh private directory for the socket under the temp dir (mkdtemp creates it 0700, with a random
+// name nobody else can take over in a sticky /tmp), for a DATA_DIR whose path is too long for a socket.
+async function makeFallbackSocketDir(tooLong: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), FALLBACK_SOCKET_DIR_PREFIX));
+  if (fitsSocketPath(dir)) return dir;
+  await rmdir(dir);
+  throw new Error(
+    `${tooLong} is too long for a Unix socket path (at most ${MAX_SOCKET_PATH_BYTES} bytes with ` +
+      `/${SOCKET_FILE_NAME}), and so is the temporary directory ${tmpdir()}: ` +
+      'set DATA_DIR (or TMPDIR) to a shorter path',
+  );
+}
+
+const isFallbackSocketDir = (dir: string) =>
+  dirname(dir) === tmpdir() && basename(dir).startsWith(FALLBACK_SOCKET_DIR_PREFIX);
+
+// Removes the socket and, for a fallback directory, the directory itself. Only the socket file is
+// deleted, so a directory that unexpectedly holds anything else is left alone (rmdir fails).
+async function removeSocket(socketDir: string): Promise<void> {
+  await rm(join(socketDir, SOCKET_FILE_NAME), { force: true });
+  if (isFallbackSocketDir(socketDir)) await rmdir(socketDir).catch(() => {});
+}
+
+async function serve(db: PGlite, socketDir: string): Promise<PGLiteSocketServer> {
+  const socketPath = join(socketDir, SOCKET_FILE_NAME);
+  // A socket file left by a SIGKILLed owner makes listen() fail with EADDRINUSE; the caller holds the
+  // lock (or made the directory), so nobody else serves on it.
+  await rm(socketPath, { force: true });
   const server = new PGLiteSocketServer({
     db: guardProtocolBatches(db),
-    host: '127.0.0.1',
-    port: 0,
+    path: socketPath,
     maxConnections: MAX_SOCKET_CONNECTIONS,
   });
   await server.start();
-  const conn = server.getServerConn();
-  const sep = conn.lastIndexOf(':');
-  return { server, host: conn.slice(0, sep), port: Number(conn.slice(sep + 1)) };
+  // listen() creates the socket with 0777 minus the umask; connecting takes read and write. Nobody
+  // else can reach it before this chmod either: its directory is already 0700.
+  await chmod(socketPath, 0o600);
+  return server;
 }
 
 // Runs `fn` once however often stop() is called, concurrently or not.
@@ -204,7 +249,9 @@ export async function startEmbeddedPostgres(opts: {
 }): Promise<EmbeddedPostgres> {
   const { dataDir, logger } = opts;
   const started = Date.now();
-  await mkdir(dataDir, { recursive: true });
+  // Before anything is created: PGlite makes directories with 0777 minus the umask.
+  restrictUmask();
+  makePrivateDir(dataDir);
   let stop: () => Promise<void> = async () => {};
   const release = await acquireLock(dataDir, opts.lockStaleMs ?? DEFAULT_LOCK_STALE_MS, (err) => {
     // Another process may take the data over from here on: stop serving rather than share the files.
@@ -213,41 +260,63 @@ export async function startEmbeddedPostgres(opts: {
   });
   let db: PGlite | undefined;
   let server: PGLiteSocketServer | undefined;
+  let socketDir: string | undefined;
   stop = once(async () => {
     await server?.stop();
     await db?.close(); // shuts Postgres down cleanly (checkpoint) so the next start needs no recovery
-    await rm(portFilePath(dataDir), { force: true });
+    await rm(serverInfoPath(dataDir), { force: true });
+    if (socketDir) await removeSocket(socketDir);
     await release().catch(() => {}); // already gone if the lock was compromised
   });
   try {
-    // A port file left by a SIGKILLed server must not send clients to a dead (or reused) port.
-    await rm(portFilePath(dataDir), { force: true });
+    // What a SIGKILLed server left: its info must not send clients to a dead socket, and a fallback
+    // socket directory of its own would stay in the temp dir forever.
+    const stale = await readEmbeddedServerInfo(dataDir);
+    // (A live pid means DATA_DIR was copied while its server ran: that directory is still in use.)
+    if (stale && isFallbackSocketDir(stale.socketDir) && !isProcessAlive(stale.pid)) {
+      await removeSocket(stale.socketDir);
+    }
+    await rm(serverInfoPath(dataDir), { force: true });
+    // Data directories written by older versions (or under another umask) have files open to
+    // everyone; PGlite's first start then adds its initial cluster with 0666 files.
+    const loosened = restrictTree(dataDir);
+    if (loosened > 0)
+      logger?.warn(`made ${loosened} files and directories in ${dataDir} private to this user`);
+    socketDir = fitsSocketPath(dataDir) ? dataDir : await makeFallbackSocketDir(dataDir);
     db = await PGlite.create(join(dataDir, 'pgdata'));
-    const served = await serve(db);
-    server = served.server;
-    const info: EmbeddedServerInfo = { host: served.host, port: served.port, pid: process.pid };
-    const tmp = `${portFilePath(dataDir)}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(info)}\n`);
-    await rename(tmp, portFilePath(dataDir)); // readers never see a half-written file
+    restrictTree(dataDir);
+    server = await serve(db, socketDir);
+    const info: EmbeddedServerInfo = { socketDir, pid: process.pid };
+    const tmp = `${serverInfoPath(dataDir)}.${process.pid}.tmp`;
+    await writeFile(tmp, `${JSON.stringify(info)}\n`, { mode: 0o600 });
+    await rename(tmp, serverInfoPath(dataDir)); // readers never see a half-written file
     logger?.info(
-      `embedded PostgreSQL on ${served.host}:${served.port} (${dataDir}), up in ${Date.now() - started} ms`,
+      `embedded PostgreSQL on ${join(socketDir, SOCKET_FILE_NAME)} (${dataDir}), up in ${Date.now() - started} ms`,
     );
-    return { url: embeddedUrl(info), stop };
+    return { url: embeddedUrl(socketDir), stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
   }
 }
 
-// A throwaway in-memory server (no lock, no files), e.g. to replay migrations for a diff.
+// A throwaway in-memory server (no lock, no data files), e.g. to replay migrations for a diff. It is
+// served on a socket in a private temporary directory too: nothing here listens on TCP.
 export async function startInMemoryPostgres(): Promise<EmbeddedPostgres> {
   const db = await PGlite.create();
-  const { server, host, port } = await serve(db);
-  return {
-    url: embeddedUrl({ host, port }),
-    stop: once(async () => {
-      await server.stop();
-      await db.close();
-    }),
-  };
+  let socketDir: string | undefined;
+  let server: PGLiteSocketServer | undefined;
+  const stop = once(async () => {
+    await server?.stop();
+    await db.close();
+    if (socketDir) await removeSocket(socketDir);
+  });
+  try {
+    socketDir = await makeFallbackSocketDir(tmpdir());
+    server = await serve(db, socketDir);
+    return { url: embeddedUrl(socketDir), stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
 }

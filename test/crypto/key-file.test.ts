@@ -1,5 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'mocha';
@@ -22,6 +31,14 @@ describe('crypto/key-file', () => {
 
     const second = loadOrCreateKeyFile(dataDir);
     assert.deepEqual(second, { ...first, created: false });
+  });
+
+  it("§7 the embedded database is the service's alone: an existing 0755 data dir becomes 0700 with the key", () => {
+    const dataDir = join(root, 'existing');
+    mkdirSync(dataDir, { mode: 0o755 });
+    chmodSync(dataDir, 0o755);
+    loadOrCreateKeyFile(dataDir);
+    assert.equal(statSync(dataDir).mode & 0o777, 0o700);
   });
 
   it('keeps a key file an operator edited (e.g. a second key added)', () => {

@@ -10,8 +10,8 @@ import pg from 'pg';
 import { type Database, EXTERNAL_POOL_MAX, openDatabase } from '../../src/db/database.js';
 import {
   EMBEDDED_POOL_MAX,
-  portFilePath,
   readEmbeddedServerInfo,
+  serverInfoPath,
   startEmbeddedPostgres,
 } from '../../src/db/embedded-postgres.js';
 
@@ -95,7 +95,7 @@ describe('openDatabase', function () {
     );
     assert.equal(await selectOne(db.url), 1);
     await db.close();
-    await assert.rejects(access(portFilePath(dataDir)));
+    await assert.rejects(access(serverInfoPath(dataDir)));
   });
 
   it('lets a client use a running server (other process); a second server is refused', async () => {

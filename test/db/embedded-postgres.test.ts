@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -8,7 +8,8 @@ import pg from 'pg';
 import {
   type EmbeddedPostgres,
   EmbeddedPostgresInUseError,
-  portFilePath,
+  SOCKET_FILE_NAME,
+  serverInfoPath,
   startEmbeddedPostgres,
   startInMemoryPostgres,
 } from '../../src/db/embedded-postgres.js';
@@ -47,20 +48,42 @@ describe('startEmbeddedPostgres', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('publishes host/port/pid, keeps data across stop and start, and stops idempotently', async () => {
+  it('publishes its socket directory and pid, keeps data across stop and start, and stops idempotently', async () => {
     const first = await start();
-    const info = JSON.parse(await readFile(portFilePath(dataDir), 'utf8'));
-    assert.equal(info.host, '127.0.0.1');
-    assert.equal(info.pid, process.pid);
-    assert.equal(first.url, `postgresql://postgres:postgres@127.0.0.1:${info.port}/postgres`);
+    const info = JSON.parse(await readFile(serverInfoPath(dataDir), 'utf8'));
+    assert.deepEqual(info, { socketDir: dataDir, pid: process.pid });
+    assert.equal(
+      first.url,
+      `postgresql://postgres:postgres@localhost/postgres?host=${encodeURIComponent(dataDir)}`,
+    );
     await query(first.url, 'CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$survives$$)');
     await Promise.all([first.stop(), first.stop()]);
     await first.stop();
-    assert.equal(await exists(portFilePath(dataDir)), false);
+    assert.equal(await exists(serverInfoPath(dataDir)), false);
+    assert.equal(await exists(join(dataDir, SOCKET_FILE_NAME)), false);
     assert.equal(await exists(join(dataDir, 'embedded-postgres.lock')), false);
 
     const second = await start();
     assert.deepEqual(await query(second.url, 'SELECT v FROM kept'), [{ v: 'survives' }]);
+  });
+
+  it('refuses a DATA_DIR too long for a socket path when the temp dir is too long as well', async () => {
+    const longDir = join(dataDir, 'd'.repeat(100));
+    const longTmp = join(dataDir, 't'.repeat(100));
+    await mkdir(longTmp);
+    const previous = process.env.TMPDIR;
+    process.env.TMPDIR = longTmp; // os.tmpdir() reads it on every call
+    try {
+      await assert.rejects(
+        startEmbeddedPostgres({ dataDir: longDir }),
+        /too long for a Unix socket path .* set DATA_DIR \(or TMPDIR\) to a shorter path/,
+      );
+    } finally {
+      if (previous === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = previous;
+    }
+    assert.deepEqual(await readdir(longTmp), [], 'no socket directory left behind');
+    assert.equal(await exists(join(longDir, 'embedded-postgres.lock')), false, 'lock released');
   });
 
   it('refuses a second start on the same dataDir while the first runs', async () => {
