@@ -2,10 +2,12 @@
 // and tests hand the app to supertest.
 import express, { type Express, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
+import type { DatabaseFailureLog } from './db/database-failures.js';
 import { createErrorHandler, notFoundRoute } from './http/error-handler.js';
 import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-type.js';
 import { series } from './http/middleware-series.js';
 import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mount-routes.js';
+import { requestDeadline } from './http/request-deadline.js';
 import { assignRequestId } from './http/request-id.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -23,6 +25,10 @@ export interface AppDependencies extends RouteDependencies {
   rateLimits?: RateLimits;
   /** Express 'trust proxy' (TRUST_PROXY): which proxies may name the client address. */
   trustProxy?: number | string[] | undefined;
+  /** REQUEST_TIMEOUT_MS: a request still running then is answered 504 request_timeout. */
+  requestTimeoutMs?: number;
+  /** Logs database failures at a bounded rate (src/db/database-failures.ts). */
+  databaseFailures?: DatabaseFailureLog;
 }
 
 export function buildApp(deps: AppDependencies): Express {
@@ -42,6 +48,7 @@ export function buildApp(deps: AppDependencies): Express {
     series(
       assignRequestId,
       createRequestLogger(deps.logger),
+      ...(deps.requestTimeoutMs ? [requestDeadline(deps.requestTimeoutMs)] : []),
       securityHeaders,
       ...(deps.rateLimits ? [deps.rateLimits.limitClients] : []),
     ),
@@ -63,6 +70,6 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(wrongMethod);
   if (deps.rateLimits) app.use(deps.rateLimits.recordAuthFailures);
   app.use(notFoundRoute);
-  app.use(createErrorHandler(deps.logger));
+  app.use(createErrorHandler(deps.logger, deps.databaseFailures));
   return app;
 }

@@ -9,7 +9,8 @@ import { buildApp } from './app.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { Config } from './config/config.js';
 import type { KeyRing } from './crypto/key-ring.js';
-import { sqlOf } from './db/prisma-client.js';
+import { DatabaseFailureLog } from './db/database-failures.js';
+import { poolOf, sqlOf } from './db/prisma-client.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { createSchemaRegistry } from './http/validation/schema-registry.js';
@@ -72,10 +73,13 @@ export function wireApplication(parts: ApplicationParts): Application {
     schemas,
     logger,
   });
+  // Database failures are logged at a bounded rate; a new connection means the database answers again.
+  const databaseFailures = new DatabaseFailureLog(logger);
+  poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
-    ...healthRoutes(prisma, parts.readinessProbes),
+    ...healthRoutes(prisma, parts.readinessProbes, databaseFailures),
     ...userRoutes(createUserService(prisma)),
     ...tenantRoutes(prisma),
     ...apiKeyRoutes(createApiKeyService(prisma)),
@@ -105,6 +109,8 @@ export function wireApplication(parts: ApplicationParts): Application {
     metricsHandler: metricsHandler(metricsRegistry),
     rateLimits,
     trustProxy: config.trustProxy,
+    requestTimeoutMs: config.requestTimeoutMs,
+    databaseFailures,
   });
   return { app, routes, refresh };
 }

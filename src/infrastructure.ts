@@ -56,6 +56,9 @@ export async function openInfrastructure(
       url: db.url,
       poolMax: db.embedded ? db.poolMax : config.databasePoolMax,
       embedded: db.embedded,
+      // Requests must end before REQUEST_TIMEOUT_MS (API.md §7). The admin command line serves no
+      // request and may run long statements (key rotation over many rows): it keeps no bounds.
+      ...(role === 'server' ? { timeouts: config.databaseTimeouts } : {}),
     });
     await ensureBuiltInRoles(prisma);
     return {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
+import type { DatabaseTimeouts } from '../db/prisma-client.js';
 
 export interface Config {
   port: number;
@@ -13,6 +14,8 @@ export interface Config {
   publicUrl: string | undefined;
   databaseUrl: string | undefined;
   databasePoolMax: number;
+  /** Bounds on database waits, all below requestTimeoutMs (see databaseTimeoutsFor). */
+  databaseTimeouts: DatabaseTimeouts;
   dataDir: string;
   redisUrl: string | undefined;
   encryptionKeys: string | undefined;
@@ -79,12 +82,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const v = raw as Record<string, any>;
   const trustProxy = parseTrustProxy(v.TRUST_PROXY);
   if (trustProxy instanceof Error) throw new ConfigError([trustProxy.message]);
+  const databaseTimeouts = databaseTimeoutsFor(v.REQUEST_TIMEOUT_MS, {
+    connectMs: v.DATABASE_CONNECT_TIMEOUT_MS,
+    statementMs: v.DATABASE_STATEMENT_TIMEOUT_MS,
+    lockMs: v.DATABASE_LOCK_TIMEOUT_MS,
+  });
+  if (databaseTimeouts instanceof Error) throw new ConfigError([databaseTimeouts.message]);
   return {
     port: v.PORT,
     host: v.HOST,
     publicUrl: v.PUBLIC_URL?.replace(/\/+$/, ''),
     databaseUrl: v.DATABASE_URL,
     databasePoolMax: v.DATABASE_POOL_MAX,
+    databaseTimeouts,
     dataDir: path.resolve(v.DATA_DIR),
     redisUrl: v.REDIS_URL,
     encryptionKeys: v.ENCRYPTION_KEYS,
@@ -103,6 +113,49 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureLimitPerIpPerMinute: v.AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE,
     trustProxy,
     logLevel: v.LOG_LEVEL,
+  };
+}
+
+/**
+ * The database bounds for a request timeout (API.md §7: no request outlives REQUEST_TIMEOUT_MS).
+ * A request fails at its first database error, so the longest a failing one spends on the database
+ * is one pool checkout plus one statement that the server never answers: connect + statement +
+ * the client-side margin must stay below the request timeout, leaving the error time to be sent.
+ * Unset values are derived from the request timeout: a third of it for a statement, a quarter for
+ * a checkout, a sixth for a lock wait (30 s → 10 s, 7.5 s, 5 s).
+ */
+export function databaseTimeoutsFor(
+  requestTimeoutMs: number,
+  given: { connectMs?: number; statementMs?: number; lockMs?: number } = {},
+): DatabaseTimeouts | Error {
+  const statementMs = given.statementMs ?? Math.floor(requestTimeoutMs / 3);
+  const connectMs = given.connectMs ?? Math.floor(requestTimeoutMs / 4);
+  const lockMs = given.lockMs ?? Math.min(statementMs, Math.floor(requestTimeoutMs / 6));
+  // How much longer than statement_timeout the client waits before calling the server unresponsive:
+  // long enough for the server's own cancellation (which keeps the connection) to arrive first.
+  const marginMs = Math.min(1000, Math.floor(requestTimeoutMs / 10));
+  const problems: string[] = [];
+  if (connectMs + statementMs + marginMs > requestTimeoutMs) {
+    problems.push(
+      `DATABASE_CONNECT_TIMEOUT_MS (${connectMs}) + DATABASE_STATEMENT_TIMEOUT_MS (${statementMs}) must stay at least ${marginMs} ms below REQUEST_TIMEOUT_MS (${requestTimeoutMs}), so that a request the database cannot serve is answered in time`,
+    );
+  }
+  if (lockMs > statementMs) {
+    problems.push(
+      `DATABASE_LOCK_TIMEOUT_MS (${lockMs}) must not exceed DATABASE_STATEMENT_TIMEOUT_MS (${statementMs})`,
+    );
+  }
+  if (problems.length > 0) return new Error(problems.join('; '));
+  return {
+    connectMs,
+    statementMs,
+    lockMs,
+    queryMs: statementMs + marginMs,
+    // A transaction is several statements: bounded by what is left of the request after its checkout,
+    // and never longer than Prisma's own default (5 s) holds locks.
+    transactionMs: Math.min(5000, requestTimeoutMs - connectMs),
+    // A transaction idle this long has no request waiting for it any more.
+    idleInTransactionMs: requestTimeoutMs,
   };
 }
 

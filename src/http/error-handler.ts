@@ -1,9 +1,12 @@
 // The one place errors become responses. ApiErrors are rendered with ts-japi's ErrorSerializer;
-// body-parser failures are mapped to 400/413; anything else is a bug: logged, answered with a bare 500.
+// body-parser failures are mapped to 400/413; the database failing to serve (unreachable, timed
+// out) is 503 database_unavailable, logged at a bounded rate; anything else is a bug: logged,
+// answered with a bare 500.
 import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import japi from 'ts-japi';
-import { ApiError, type ApiErrorItem } from './errors.js';
+import { classifyDatabaseError, type DatabaseFailureLog } from '../db/database-failures.js';
+import { ApiError, type ApiErrorItem, databaseUnavailable } from './errors.js';
 import { sendDocument } from './jsonapi/send.js';
 import { routeOf } from './mount-routes.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
@@ -86,11 +89,20 @@ function fromBodyParser(err: BodyParserError): ApiError | undefined {
   return undefined;
 }
 
-export function createErrorHandler(logger: Logger) {
+export function createErrorHandler(logger: Logger, databaseFailures?: DatabaseFailureLog) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const known = err instanceof ApiError ? err : fromBodyParser((err ?? {}) as BodyParserError);
+    const databaseFailure = err instanceof ApiError ? undefined : classifyDatabaseError(err);
+    if (databaseFailure) databaseFailures?.record(databaseFailure, err);
+    const known =
+      err instanceof ApiError
+        ? err
+        : databaseFailure
+          ? databaseUnavailable(databaseFailure)
+          : fromBodyParser((err ?? {}) as BodyParserError);
     if (res.headersSent) {
-      res.destroy();
+      // Already answered (the request deadline's 504): the late outcome has nowhere to go. A
+      // response cut off half-way is ended, so the client does not wait for the rest.
+      if (!res.writableEnded) res.destroy();
       return;
     }
     if (known) return renderErrors(res, known);

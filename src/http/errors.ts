@@ -74,3 +74,34 @@ export const unprocessable = (items: { code: string; detail: string; pointer: st
       source: { pointer: i.pointer },
     })),
   );
+
+/** Seconds a client should wait before retrying after a database failure (Retry-After). */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+const DATABASE_DETAILS = {
+  unreachable: 'The database cannot be reached. Try again later.',
+  timeout: 'The database did not answer in time. Try again later.',
+  lock_timeout: 'The resource is being changed by another request. Try again later.',
+  overloaded: 'The database is overloaded. Try again later.',
+} as const;
+
+/** API.md §7: the database could not serve the request (unreachable, too slow, or a lock held elsewhere). */
+export const databaseUnavailable = (kind: keyof typeof DATABASE_DETAILS) =>
+  new ApiError(
+    {
+      status: 503,
+      code: 'database_unavailable',
+      title: 'Service unavailable',
+      detail: DATABASE_DETAILS[kind],
+    },
+    { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+  );
+
+/** API.md §7: the request was still running when REQUEST_TIMEOUT_MS ran out. */
+export const requestTimeout = (timeoutMs: number) =>
+  new ApiError({
+    status: 504,
+    code: 'request_timeout',
+    title: 'Gateway timeout',
+    detail: `The request did not complete within ${timeoutMs} ms.`,
+  });

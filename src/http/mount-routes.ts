@@ -49,6 +49,8 @@ export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies):
       res.locals.route = route.path;
       handle(route, deps, req)
         .then((result) => {
+          // Answered already (the request deadline's 504): nothing more may be written.
+          if (res.headersSent) return;
           for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
           if (result.document === undefined) res.status(result.status).end();
           else sendDocument(res, result.status, result.document);

@@ -1,5 +1,6 @@
+import type { DatabaseFailureLog } from '../../db/database-failures.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { ApiError } from '../../http/errors.js';
+import { ApiError, DATABASE_RETRY_AFTER_SECONDS } from '../../http/errors.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
 
 export interface ReadinessProbe {
@@ -7,9 +8,20 @@ export interface ReadinessProbe {
   check(): Promise<void>;
 }
 
-export function healthRoutes(prisma: PrismaClient, extraProbes: ReadinessProbe[] = []): RouteDefinition[] {
+export function healthRoutes(
+  prisma: PrismaClient,
+  extraProbes: ReadinessProbe[] = [],
+  databaseFailures?: DatabaseFailureLog,
+): RouteDefinition[] {
   const probes: ReadinessProbe[] = [
-    { name: 'database', check: async () => void (await prisma.$queryRaw`SELECT 1`) },
+    {
+      name: 'database',
+      check: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+        // Ends a logged outage even when no new connection was needed to answer.
+        databaseFailures?.recovered();
+      },
+    },
     ...extraProbes,
   ];
   return [
@@ -36,12 +48,15 @@ export function healthRoutes(prisma: PrismaClient, extraProbes: ReadinessProbe[]
           ),
         );
         if (failed.length > 0) {
-          throw new ApiError({
-            status: 503,
-            code: 'not_ready',
-            title: 'Service unavailable',
-            detail: `Not reachable: ${failed.join(', ')}.`,
-          });
+          throw new ApiError(
+            {
+              status: 503,
+              code: 'not_ready',
+              title: 'Service unavailable',
+              detail: `Not reachable: ${failed.sort().join(', ')}.`,
+            },
+            { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) },
+          );
         }
         return {
           status: 200,
