@@ -8,8 +8,12 @@
 //   - no per-command retries: a command whose connection dropped fails instead of being re-sent;
 //   - a command timeout, for a Redis that accepts connections but does not answer (frozen, or a
 //     half-open connection): the lease makes a few round trips per refresh, each bounded by it;
-//   - reconnect attempts at most REDIS_RECONNECT_MAX_MS apart, so coordination is back within
-//     about a second of Redis returning, without a restart.
+//   - reconnect attempts at most RECONNECT_MAX_MS apart, so coordination is back within
+//     about a second of Redis returning, without a restart;
+//   - a heartbeat PING: a Redis that stops answering (frozen, or a network path that drops
+//     packets) never closes the connection, so every command would wait for its timeout, several
+//     per request. A missed heartbeat drops the connection instead; while it is re-established
+//     commands are refused at once.
 // The outage is logged once when it starts and once when it ends, never per attempt or command.
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -18,6 +22,10 @@ import type { Logger } from 'pino';
 export const REDIS_COMMAND_TIMEOUT_MS = 500;
 const CONNECT_TIMEOUT_MS = 1000;
 const RECONNECT_MAX_MS = 1000;
+const HEARTBEAT_MS = 500;
+
+// Connections being closed on purpose (shutdown): their 'close' is not an outage.
+const closing = new WeakSet<Redis>();
 
 export async function openRedis(url: string, logger: Logger): Promise<Redis> {
   const redis = new Redis(url, {
@@ -42,11 +50,31 @@ export async function openRedis(url: string, logger: Logger): Promise<Redis> {
     throw error;
   }
   watchAvailability(redis, logger);
+  startHeartbeat(redis);
   return redis;
 }
 
-// Connections being closed on purpose (shutdown): their 'close' is not an outage.
-const closing = new WeakSet<Redis>();
+const heartbeats = new WeakMap<Redis, NodeJS.Timeout>();
+
+function startHeartbeat(redis: Redis): void {
+  let pending = false;
+  const timer = setInterval(() => {
+    // Only a ready connection is checked: while reconnecting ioredis has its own timeouts.
+    if (pending || redis.status !== 'ready') return;
+    pending = true;
+    redis
+      .ping()
+      .catch(() => {
+        // Still "ready" after a failed PING (a command timeout): the server does not answer.
+        if (redis.status === 'ready' && !closing.has(redis)) redis.disconnect(true);
+      })
+      .finally(() => {
+        pending = false;
+      });
+  }, HEARTBEAT_MS);
+  timer.unref();
+  heartbeats.set(redis, timer);
+}
 
 /**
  * Logs "Redis unavailable" once when the connection is lost (or errors) and "Redis back" once when
@@ -84,6 +112,7 @@ export function watchAvailability(redis: Redis, logger: Logger): void {
 
 export async function closeRedis(redis: Redis): Promise<void> {
   closing.add(redis);
+  clearInterval(heartbeats.get(redis));
   try {
     await redis.quit();
   } catch {

@@ -121,7 +121,7 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
       where: { id: oauthId },
       data: { expiresAt: new Date(Date.now() + 60_000), nextAttemptAt: null },
     });
-    const renewedBy = Date.now() + 8000;
+    const renewedBy = Date.now() + 15_000;
     while (Date.now() < renewedBy) {
       const row = await prisma.authSecret.findUniqueOrThrow({ where: { id: oauthId } });
       if ((row.expiresAt?.getTime() ?? 0) > Date.now() + 600_000) break;

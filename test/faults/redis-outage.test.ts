@@ -1,4 +1,4 @@
-// Redis killed and restarted under load, against a real server process (API.md §7 "Redis
+// Redis killed and restarted, then frozen and thawed, under load, against a real server process (API.md §7 "Redis
 // unreachable"): reads keep being served, a refresh that needs cross-process coordination answers
 // 503 refresh_coordination_unavailable fast instead of blocking, the service recovers by itself,
 // and the outage is logged once when it starts and once when it ends.
@@ -7,12 +7,14 @@
 // run's database belongs to the test process alone, and REDIS_URL only matters with several
 // processes sharing a server database, so the test skips there.
 import assert from 'node:assert/strict';
+import { Redis } from 'ioredis';
 import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
 import { generateKeySpec, type KeyRing, parseKeyRing } from '../../src/crypto/key-ring.js';
 import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
+import { CoordinationError, redisCoordinator } from '../../src/refresh/refresh-lease.js';
 import { ServiceProcess } from '../refresh/helpers/child-process.js';
 import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from '../refresh/helpers/seed.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
@@ -31,7 +33,7 @@ interface Timed {
   ms: number;
 }
 
-describe('faults: Redis killed and restarted under load (§7 Redis unreachable)', function () {
+describe('faults: Redis unreachable under load (§7)', function () {
   this.timeout(60_000);
   let redis: RedisServer | undefined;
   let server: ServiceProcess | undefined;
@@ -130,20 +132,22 @@ describe('faults: Redis killed and restarted under load (§7 Redis unreachable)'
     };
   }
 
-  it('reads are served throughout; refresh answers 503 refresh_coordination_unavailable within about 1 s while Redis is down, and 200 again after it returns without a restart; the outage is logged once each way', async () => {
+  /** Takes Redis away with `down`, brings it back with `up`, all under read load, and checks §7. */
+  async function outageUnderLoad(kind: string, down: () => Promise<void>, up: () => Promise<void>) {
     const target = secrets[2] as SeededSecret;
-    const log = () => (server as ServiceProcess).text;
+    const logStart = (server as ServiceProcess).text.length;
+    const log = () => (server as ServiceProcess).text.slice(logStart);
     const load = readLoad();
     const summary: Record<string, unknown> = {};
     try {
       // Redis up: the baseline.
-      const up = await refresh(target);
-      assert.equal(up.status, 200, `refresh with Redis up: ${JSON.stringify(up)}`);
+      const baseline = await refresh(target);
+      assert.equal(baseline.status, 200, `refresh with Redis up: ${JSON.stringify(baseline)}`);
       await sleep(300);
 
       // Redis down: refreshes one after another and a few at once, for OUTAGE_MS.
       load.setPhase('outage');
-      await (redis as RedisServer).kill();
+      await down();
       const outage: Timed[] = [];
       const outageEnds = Date.now() + OUTAGE_MS;
       for (let round = 0; round < 60 && Date.now() < outageEnds; round++) {
@@ -161,7 +165,7 @@ describe('faults: Redis killed and restarted under load (§7 Redis unreachable)'
 
       // Redis back on the same port: refresh works again in the same server process.
       load.setPhase('recovery');
-      await (redis as RedisServer).restart();
+      await up();
       const restartedAt = Date.now();
       let recovered: Timed | undefined;
       for (let i = 0; i < 50 && !recovered; i++) {
@@ -192,7 +196,7 @@ describe('faults: Redis killed and restarted under load (§7 Redis unreachable)'
           },
         ]),
       );
-      process.stderr.write(`redis outage: ${JSON.stringify(summary)}\n`);
+      process.stderr.write(`redis ${kind}: ${JSON.stringify(summary)}\n`);
     }
     const reads = summary.reads as Record<string, { n: number; statuses: number[]; maxMs: number }>;
     for (const phase of ['before', 'outage', 'recovery', 'after']) {
@@ -208,5 +212,58 @@ describe('faults: Redis killed and restarted under load (§7 Redis unreachable)'
     for (let i = 0; i < 20 && !/Redis back/.test(log()); i++) await sleep(100);
     assert.equal((log().match(/Redis unavailable/g) ?? []).length, 1, 'one "Redis unavailable" line');
     assert.equal((log().match(/Redis back/g) ?? []).length, 1, 'one "Redis back" line');
+  }
+
+  it('Redis killed: reads are served throughout; refresh answers 503 refresh_coordination_unavailable within about 1 s, and 200 again once Redis is restarted, without restarting the service; the outage is logged once each way', () =>
+    outageUnderLoad(
+      'killed',
+      () => (redis as RedisServer).kill(),
+      () => (redis as RedisServer).restart(),
+    ));
+
+  it('Redis frozen (accepts nothing, closes nothing): the same promises hold', () =>
+    outageUnderLoad(
+      'frozen',
+      async () => (redis as RedisServer).freeze(),
+      async () => (redis as RedisServer).thaw(),
+    ));
+
+  // A frozen Redis still receives the lease's SET NX; it carries it out when it thaws, after the
+  // caller gave up. That lease must not hold every refresh of the secret off for its whole TTL.
+  it('Redis frozen: a lease request that timed out leaves no lease behind once Redis answers again', async () => {
+    const r = redis as RedisServer;
+    const client = new Redis(r.url, {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: 200,
+    });
+    const observer = new Redis(r.url, { lazyConnect: true, maxRetriesPerRequest: 0 });
+    client.on('error', () => undefined);
+    observer.on('error', () => undefined);
+    try {
+      await client.connect();
+      const prefix = `fault-orphan-${Date.now()}:`;
+      const coordinator = redisCoordinator(client, { leaseTtlMs: 12_000, keyPrefix: prefix });
+      r.freeze();
+      const started = Date.now();
+      await assert.rejects(
+        coordinator.exclusive('s', async () => assert.fail('no lease, no work')),
+        CoordinationError,
+      );
+      assert.ok(Date.now() - started < 1000, 'the caller is answered within the command timeout');
+      r.thaw();
+      await observer.connect();
+      let leaseLeft = 1;
+      for (let i = 0; i < 30 && leaseLeft === 1; i++) {
+        await sleep(100);
+        leaseLeft = await observer.exists(`${prefix}lease:s`);
+      }
+      assert.equal(leaseLeft, 0, 'the orphaned lease was removed within 3 s, not after its 12 s TTL');
+    } finally {
+      r.thaw();
+      client.disconnect();
+      observer.disconnect();
+    }
   });
 });

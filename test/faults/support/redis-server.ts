@@ -145,6 +145,16 @@ export class RedisServer {
     await exited;
   }
 
+  /** SIGSTOP: the server keeps its connections and port but answers nothing (a hung Redis). */
+  freeze(): void {
+    if (this.running) this.#child?.kill('SIGSTOP');
+  }
+
+  /** SIGCONT after freeze(). */
+  thaw(): void {
+    if (this.running) this.#child?.kill('SIGCONT');
+  }
+
   /** Kills the server and removes its directory; safe to call more than once. */
   async stop(): Promise<void> {
     await this.kill();
