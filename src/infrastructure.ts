@@ -25,7 +25,15 @@ export class StartupError extends Error {
 
 /** API.md §6: keys from ENCRYPTION_KEYS; else a generated key file, but only on the embedded default. */
 export function loadKeyRing(config: Config, logger: Logger): KeyRing {
-  if (config.encryptionKeys) return parseKeyRing(config.encryptionKeys);
+  if (config.encryptionKeys) {
+    const ring = parseKeyRing(config.encryptionKeys);
+    // Ids only. Lets an operator check each step of a rolling key rotation on every process.
+    logger.info(
+      { sealingKey: ring.activeKeyId, decryptOnlyKeys: ring.keyIds.slice(1) },
+      'encryption keys loaded: the first seals, the others only decrypt',
+    );
+    return ring;
+  }
   if (config.databaseUrl) {
     throw new StartupError(
       'ENCRYPTION_KEYS is required when DATABASE_URL is set: a generated key on one machine would make ' +

@@ -86,6 +86,27 @@ export function redisCoordinator(redis: Redis, opts: RedisCoordinatorOptions): R
     }
   };
 
+  // A SET NX that timed out was sent, so a Redis that was only slow or frozen may still carry it
+  // out later: a lease nobody owns would then hold every refresh of that secret off for its whole
+  // TTL once Redis answers again. Delete it (if it is still ours) as soon as Redis answers, for as
+  // long as it could live. Commands are refused at once while the connection is down, so this is
+  // one cheap attempt per interval.
+  function dropIfOrphaned(secretId: string, owner: string) {
+    const until = Date.now() + opts.leaseTtlMs;
+    const attempt = () => {
+      redis.eval(DELETE_IF_OWNER, 1, leaseKey(secretId), owner).then(
+        (deleted) => {
+          if (deleted !== 1 && Date.now() < until) retry();
+        },
+        () => {
+          if (Date.now() < until) retry();
+        },
+      );
+    };
+    const retry = () => setTimeout(attempt, Math.min(500, opts.leaseTtlMs)).unref();
+    retry();
+  }
+
   async function runAsOwner(secretId: string, owner: string, work: () => Promise<SharedOutcome>) {
     const heartbeat = setInterval(
       () => {
@@ -120,7 +141,10 @@ export function redisCoordinator(redis: Redis, opts: RedisCoordinatorOptions): R
       while (Date.now() < deadline) {
         const owner = randomBytes(16).toString('hex');
         const taken = await redisCall(() =>
-          redis.set(leaseKey(secretId), owner, 'PX', opts.leaseTtlMs, 'NX'),
+          redis.set(leaseKey(secretId), owner, 'PX', opts.leaseTtlMs, 'NX').catch((err: unknown) => {
+            if (err instanceof Error && /timed out/i.test(err.message)) dropIfOrphaned(secretId, owner);
+            throw err;
+          }),
         );
         if (taken === 'OK') return { outcome: await runAsOwner(secretId, owner, work), waited: false };
         const holder = await redisCall(() => redis.get(leaseKey(secretId)));

@@ -41,7 +41,7 @@ export function refreshRoutes(
         const { outcome, wrote } = await refresh
           .refresh(id, { trigger: 'request', startedAt, actor })
           .catch((err: unknown) => {
-            throw err instanceof DecryptionError ? credentialsUnreadable() : err;
+            throw err instanceof DecryptionError ? credentialsUnreadable(err) : err;
           });
         const result = outcome.kind === 'failed' ? outcome.error : outcome.kind;
         // The caller whose provider call changed the secret was audited with that change; every

@@ -5,6 +5,8 @@
 // One secret's failure is logged and postponed; it never stops the sweep.
 import type { Logger } from 'pino';
 import { DecryptionError } from '../crypto/envelope.js';
+import { isMissingKey, type MissingKeyReporter, missingKeyReporter } from '../crypto/missing-key.js';
+import { CoordinationError } from './refresh-lease.js';
 import { BACKOFF_MAX_MS, backoffDelayMs } from './refresh-policy.js';
 import type { RefreshService } from './refresh-service.js';
 import type { Claim, RefreshStore } from './refresh-store.js';
@@ -22,6 +24,13 @@ export interface RefreshWorkerOptions {
   sweepBudgetMs?: number;
 }
 
+/**
+ * How long a secret sealed with a key this process lacks is left alone. Short: during a key
+ * rotation other processes may already have the key, and the secret must not go unrenewed until it
+ * expires; long enough that this process does not spin on it.
+ */
+export const MISSING_KEY_RETRY_MS = 30_000;
+
 export interface SweepStats {
   claimed: number;
   refreshed: number;
@@ -33,6 +42,7 @@ export interface SweepStats {
 export class RefreshWorker {
   readonly #opts: RefreshWorkerOptions;
   readonly #log: Logger;
+  readonly #reportMissingKey: MissingKeyReporter;
   #running = false;
   #stopping = false;
   #loop: Promise<void> | undefined;
@@ -41,6 +51,7 @@ export class RefreshWorker {
   constructor(opts: RefreshWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'refresh-worker' });
+    this.#reportMissingKey = missingKeyReporter(this.#log);
   }
 
   start(): void {
@@ -139,14 +150,27 @@ export class RefreshWorker {
         await this.#opts.store.releaseClaim(claim);
       else if (outcome.kind === 'failed' || outcome.kind === 'rejected') stats.failed += 1;
     } catch (err) {
-      stats.failed += 1;
-      // e.g. credentials sealed with a key missing from ENCRYPTION_KEYS: retried rarely, not in a loop.
-      this.#log.error({ err, authSecretId: claim.id }, 'refresh of one auth-secret failed unexpectedly');
+      let retryInMs: number;
+      if (isMissingKey(err)) {
+        // A configuration problem of this process (a key rotation under way), not a failure of the
+        // secret: it stays as it is, uncounted, and is offered again soon, to any process.
+        this.#reportMissingKey(
+          err,
+          { authSecretId: claim.id, retryInMs: MISSING_KEY_RETRY_MS },
+          'auth-secret skipped: sealed with an encryption key this process does not have',
+        );
+        retryInMs = MISSING_KEY_RETRY_MS;
+      } else if (err instanceof CoordinationError) {
+        // Redis is down: its connection logs that once; one line per secret and sweep would flood.
+        retryInMs = backoffDelayMs(1);
+      } else {
+        stats.failed += 1;
+        // e.g. a ciphertext that does not belong to its row: retried rarely, not in a loop.
+        this.#log.error({ err, authSecretId: claim.id }, 'refresh of one auth-secret failed unexpectedly');
+        retryInMs = err instanceof DecryptionError ? BACKOFF_MAX_MS : backoffDelayMs(1);
+      }
       await this.#opts.store
-        .deferClaim(
-          claim,
-          new Date(Date.now() + (err instanceof DecryptionError ? BACKOFF_MAX_MS : backoffDelayMs(1))),
-        )
+        .deferClaim(claim, new Date(Date.now() + retryInMs))
         .catch((e: unknown) =>
           this.#log.error({ err: e, authSecretId: claim.id }, 'could not postpone a claim'),
         );
