@@ -7,6 +7,7 @@ import { JSONAPI_MEDIA_TYPE, negotiateMediaType } from './http/jsonapi/media-typ
 import { series } from './http/middleware-series.js';
 import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mount-routes.js';
 import { assignRequestId } from './http/request-id.js';
+import { checkRequestTarget } from './http/request-target.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createRequestLogger } from './observability/logger.js';
@@ -44,6 +45,7 @@ export function buildApp(deps: AppDependencies): Express {
       createRequestLogger(deps.logger),
       securityHeaders,
       ...(deps.rateLimits ? [deps.rateLimits.limitClients] : []),
+      checkRequestTarget,
     ),
   );
   if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
