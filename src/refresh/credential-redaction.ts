@@ -157,7 +157,8 @@ export function redactCredentialShapes(text: string): string {
       isPlainWord(value) ? m : `${scheme}${gap}${REDACTED}`,
     )
     .replace(CREDENTIAL_PARAMETER, (m, name: string, q: string, sep: string, sp: string, value: string) => {
-      if (value.includes(REDACTED)) return m;
+      // Already redacted by an earlier rule (the value pattern stops before its closing bracket).
+      if (value.startsWith(REDACTED.slice(0, -1))) return m;
       // "name: word" is prose ("token: expired"); "name=value" and quoted values are data.
       if (sep === ':' && !q.includes('"') && !q.includes("'") && isPlainWord(value)) return m;
       const quote = value.startsWith('"') || value.startsWith("'") ? value[0] : '';

@@ -94,5 +94,8 @@ describe('refresh: credential-shaped text in provider errors (API.md §7)', () =
       const out = sanitizeProviderText(`x ${f} y`, [secret]) ?? '';
       assert.ok(!out.toLowerCase().includes(f.toLowerCase()), `${f} survived in ${out}`);
     }
+    // A value removed as a known credential is not redacted a second time by the shape rules.
+    const body = sanitizeProviderText(`body: client_secret=${encodeURIComponent(secret)}&x=1`, [secret]);
+    assert.equal(body, 'body: client_secret=[redacted]&x=1');
   });
 });
