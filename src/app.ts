@@ -9,6 +9,7 @@ import { series } from './http/middleware-series.js';
 import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mount-routes.js';
 import { requestDeadline } from './http/request-deadline.js';
 import { assignRequestId } from './http/request-id.js';
+import { checkRequestTarget } from './http/request-target.js';
 import type { RouteDefinition } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createRequestLogger } from './observability/logger.js';
@@ -51,6 +52,7 @@ export function buildApp(deps: AppDependencies): Express {
       ...(deps.requestTimeoutMs ? [requestDeadline(deps.requestTimeoutMs)] : []),
       securityHeaders,
       ...(deps.rateLimits ? [deps.rateLimits.limitClients] : []),
+      checkRequestTarget,
     ),
   );
   if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);

@@ -1,4 +1,4 @@
-// Where the service may send client credentials and refresh tokens (issue 4 §6). A token URL is
+// Where the service may send client credentials and refresh tokens. A token URL is
 // resolved once, every address it resolves to must be public (loopback too when the operator set
 // OAUTH_ALLOW_LOOPBACK_HTTP), and the connection is pinned to the checked address so that a DNS
 // answer changing between the check and the connect (DNS rebinding) cannot redirect the call.
@@ -38,6 +38,11 @@ const PRIVATE_V6: [string, number][] = [
   ['fe80::', 10],
   ['fec0::', 10],
   ['ff00::', 8],
+  // SIIT IPv4-translated addresses (RFC 2765, ::ffff:0:a.b.c.d) and local-use NAT64 (RFC 8215):
+  // where they lead depends on a translator inside some network, so neither is "the internet".
+  // (IPv4-mapped ::ffff:a.b.c.d is different: it is the IPv4 address itself, judged below.)
+  ['::ffff:0:0:0', 96],
+  ['64:ff9b:1::', 48],
 ];
 
 const privateList = new BlockList();
@@ -47,18 +52,53 @@ const loopbackList = new BlockList();
 loopbackList.addSubnet('127.0.0.0', 8, 'ipv4');
 loopbackList.addAddress('::1', 'ipv6');
 
-/** Classifies one IP address; IPv4 embedded in IPv6 (mapped, NAT64) is judged as IPv4. */
+/**
+ * Classifies one IP address: the one rule for every outbound address check, whether a URL is
+ * written (src/modules/auth-clients/token-url-policy.ts) or used (resolveTokenEndpoint below).
+ * IPv4 embedded in IPv6 (mapped, well-known NAT64) is judged as that IPv4 address.
+ */
 export function classifyAddress(address: string): AddressClass {
   const family = isIP(address);
   if (family === 0) return 'private';
   if (family === 6) {
-    const embedded = embeddedIpv4(address);
+    const canonical = canonicalIpv6(address);
+    if (canonical === undefined) return 'private';
+    const embedded = embeddedIpv4(canonical);
     if (embedded) return classifyAddress(embedded);
+    if (loopbackList.check(canonical, 'ipv6')) return 'loopback';
+    if (privateList.check(canonical, 'ipv6')) return 'private';
+    return 'public';
   }
-  const type = family === 4 ? 'ipv4' : 'ipv6';
-  if (loopbackList.check(address, type)) return 'loopback';
-  if (privateList.check(address, type)) return 'private';
+  if (loopbackList.check(address, 'ipv4')) return 'loopback';
+  if (privateList.check(address, 'ipv4')) return 'private';
   return 'public';
+}
+
+// One spelling per address ("0:0:0:0:0:ffff:0a00:0001" → "::ffff:a00:1"), as the WHATWG URL parser
+// writes IPv6 hosts, so that the embedded-IPv4 patterns below see every way of writing one. A zone
+// ("fe80::1%eth0") is dropped: it does not change which range the address is in.
+function canonicalIpv6(address: string): string | undefined {
+  try {
+    return new URL(`http://[${address.split('%')[0]}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The IP address a URL's host is written as, or undefined when the host is a name. The URL parser
+ * has already turned every IPv4 spelling it accepts ("0x7f.1", "2130706433", "012.0.0.1", "10.1")
+ * into dotted decimal, and IPv6 into its bracketed canonical form.
+ */
+export function literalAddress(url: URL): string | undefined {
+  const host = url.hostname;
+  if (host.startsWith('[')) return host.slice(1, -1);
+  return isIP(host) === 4 ? host : undefined;
+}
+
+/** Whether the service may send credentials to an address of this class. */
+export function addressAllowed(cls: AddressClass, allowLoopback: boolean): boolean {
+  return cls === 'public' || (cls === 'loopback' && allowLoopback);
 }
 
 // ::ffff:a.b.c.d (mapped), ::a.b.c.d (deprecated compatible) and 64:ff9b::/96 (NAT64) carry an
@@ -118,7 +158,7 @@ export async function resolveTokenEndpoint(tokenUrl: string, opts: GuardOptions)
   if (addresses.length === 0) throw new OutboundBlockedError("the token URL's host has no address");
   for (const a of addresses) {
     const cls = classifyAddress(a.address);
-    if (cls === 'private' || (cls === 'loopback' && !opts.allowLoopback)) {
+    if (!addressAllowed(cls, opts.allowLoopback)) {
       throw new OutboundBlockedError(`the token URL's host resolves to a non-public address (${cls})`);
     }
     // Plain http is a loopback-only allowance: a "*.localhost" name must not lead anywhere else.

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { AuthorizationCode } from 'simple-oauth2';
 import { classifyProviderFailure } from './classify-provider-failure.js';
+import { credentialSpellings } from './credential-redaction.js';
 import { resolveTokenEndpoint } from './outbound-guard.js';
 import { ProviderError } from './provider-error.js';
 import type { RefreshMetrics } from './refresh-metrics.js';
@@ -30,6 +31,8 @@ export interface RefreshGrantRequest {
   clientSecret: string;
   authMethod: 'client_secret_basic' | 'client_secret_post';
   refreshToken: string;
+  /** Never sent; known only so that a provider echoing it cannot put it into an error text. */
+  accessToken?: string | undefined;
 }
 
 export interface ProviderTokens {
@@ -60,7 +63,14 @@ export function createProviderClient(opts: ProviderClientOptions): ProviderClien
       try {
         return await withDeadline(call(request, opts, now), opts.timeoutMs);
       } catch (err) {
-        const error = classifyProviderFailure(err, [request.refreshToken, request.clientSecret]);
+        const error = classifyProviderFailure(
+          err,
+          credentialSpellings({
+            clientId: request.clientId,
+            clientSecret: request.clientSecret,
+            tokens: [request.refreshToken, request.accessToken],
+          }),
+        );
         outcome = error.kind;
         throw error;
       } finally {

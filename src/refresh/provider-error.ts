@@ -2,6 +2,7 @@
 // policy needs: `rejected` is permanent (the grant or the client is refused, retrying cannot help);
 // every other kind is transient and leaves the stored secret as it was.
 import { ApiError } from '../http/errors.js';
+import { redactCredentials, redactKnownExact } from './credential-redaction.js';
 
 export type ProviderErrorKind =
   /** RFC 6749 §5.2 error response (invalid_grant, invalid_client, …). */
@@ -75,15 +76,22 @@ export function providerApiError(kind: Exclude<ProviderErrorKind, 'rejected'>, d
   });
 }
 
-/** Provider-supplied text, made safe to store and show: printable, short, and never a secret. */
+/**
+ * Provider-supplied text, made safe to store and show: printable, short, and never a credential.
+ * `secrets` are the raw credentials of the request (see credentialSpellings); every encoding of
+ * them is removed, and so is anything credential-shaped (src/refresh/credential-redaction.ts).
+ * Redaction comes before the cut to `max`, so that a cut can never leave part of a secret behind.
+ */
 export function sanitizeProviderText(
   text: unknown,
   secrets: readonly string[],
   max = 300,
 ): string | undefined {
   if (typeof text !== 'string') return undefined;
-  let clean = text.replace(/[^\x20-\x7E]+/g, ' ').trim();
-  for (const s of secrets) if (s.length >= 4) clean = clean.split(s).join('[redacted]');
+  const printable = redactKnownExact(text.slice(0, 64 * 1024), secrets)
+    .replace(/[^\x20-\x7E]+/g, ' ')
+    .trim();
+  const clean = redactCredentials(printable, secrets);
   if (clean.length === 0) return undefined;
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

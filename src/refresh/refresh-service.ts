@@ -89,6 +89,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
         clientSecret: openClientSecret(deps.keyRing, client, client.clientSecretSealed),
         authMethod: client.authMethod ?? 'client_secret_basic',
         refreshToken: oldRefreshToken,
+        accessToken: typeof credentials.access_token === 'string' ? credentials.access_token : undefined,
       });
       const at = now();
       // A provider that does not rotate sends no refresh_token: the old one stays valid and is kept.

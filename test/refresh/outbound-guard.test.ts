@@ -36,6 +36,13 @@ describe('refresh: outbound guard (issue 4 §6)', () => {
       ['93.184.216.34', 'public'],
       ['2606:4700::1111', 'public'],
       ['::ffff:8.8.8.8', 'public'],
+      // SIIT IPv4-translated and local-use NAT64 are non-public whatever IPv4 address they carry.
+      ['::ffff:0:8.8.8.8', 'private'],
+      ['::ffff:0:a00:1', 'private'],
+      ['64:ff9b:1::808:808', 'private'],
+      ['64:ff9b::808:808', 'public'],
+      ['0:0:0:0:0:ffff:0a00:0001', 'private'],
+      ['fe80::1%eth0', 'private'],
       ['not-an-ip', 'private'],
     ];
     for (const [address, expected] of cases) assert.equal(classifyAddress(address), expected, address);

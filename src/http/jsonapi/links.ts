@@ -36,7 +36,20 @@ export function selfLink(
 ): string {
   const query: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(req.query)) if (typeof v === 'string') query[k] = v;
-  // originalUrl, not req.path: inside a mounted router req.path lacks the mount prefix.
-  const path = (req.originalUrl.split('?')[0] ?? '/').replace(/\/+$/, '') || '/';
+  const path = requestPath(req).replace(/\/+$/, '') || '/';
   return links.url(path, { ...query, ...overrides });
+}
+
+/** The path of the request target, without query; never its scheme or authority. */
+function requestPath(req: Request): string {
+  // originalUrl, not req.path: inside a mounted router req.path lacks the mount prefix.
+  const target = req.originalUrl;
+  if (target.startsWith('/')) return target.split('?')[0] ?? '/';
+  // Absolute form ("http://host/path", RFC 9112 §3.2.2): the authority was checked against Host
+  // (src/http/request-target.ts) and links take theirs from PUBLIC_URL or Host; only the path is used.
+  try {
+    return new URL(target).pathname;
+  } catch {
+    return '/';
+  }
 }
