@@ -6,23 +6,21 @@ import {
   type Actor,
   addMember,
   createApiKey,
+  createClient,
+  createSecret,
   createTenant,
   createUser,
   createWorkspace,
-} from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import {
-  createClient,
-  createSecret,
   type Http,
   httpFor,
   JSONAPI,
   type JsonApiResource,
   oauth2ClientAttributes,
   secretDocument,
-  track,
-} from './helpers.js';
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { track } from '../support/secrets.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 type Route = 'list' | 'get' | 'create' | 'patch' | 'delete';
 const ROUTES: Route[] = ['list', 'get', 'create', 'patch', 'delete'];

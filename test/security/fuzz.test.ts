@@ -38,9 +38,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import type { RouteDefinition } from '../../src/http/route-table.js';
+import { baselineIds, createTenantFixture, type TenantFixture, validBody } from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
+import type { RawRequest, RawResponse } from '../support/raw-http.js';
+import { createTestApp, type ListeningTestApp, NO_RATE_LIMITS } from '../support/test-app.js';
 import {
-  createSecurityApp,
   type DbFingerprint,
   dbFingerprint,
   fillPath,
@@ -49,11 +51,7 @@ import {
   idKindOf,
   methodsServing,
   paramsOf,
-  type RawRequest,
-  type RawResponse,
-  type SecurityApp,
 } from './route-catalogue.js';
-import { baselineIds, createTenantFixture, type TenantFixture, validBody } from './tenant-fixture.js';
 
 // Routes that take a body get more requests: their documents have the most ways to be wrong.
 const REQUESTS_PER_ROUTE = 30;
@@ -1576,12 +1574,12 @@ async function pool<T>(items: T[], size: number, work: (item: T) => Promise<void
 
 describe('security: fuzzing every route with malformed requests (issue 5)', function () {
   this.timeout(120_000);
-  let app: SecurityApp;
+  let app: ListeningTestApp;
   let world: World;
   let before_: DbFingerprint;
 
   before(async () => {
-    app = await createSecurityApp();
+    app = await createTestApp(NO_RATE_LIMITS, { listen: true });
     const a = await createTenantFixture(app);
     const b = await createTenantFixture(app);
     world = { a, b, routes: app.routes, baseline: baselineIds(a) };

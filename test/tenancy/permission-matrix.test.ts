@@ -11,19 +11,21 @@ import type { Express } from 'express';
 import { after, before, describe, it } from 'mocha';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { createApiKey, createUser, uniqueName } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
 import {
   ACTORS,
   type ActorName,
   type ApiRequest,
+  createApiKey,
+  createUser,
   createWorld,
   populatedWorkspace,
   SCOPED_KEY_SCOPES,
   send,
+  uniqueName,
   type World,
-} from './world.js';
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 interface CaseContext {
   world: World;
