@@ -19,7 +19,7 @@ import {
   pathOf,
 } from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { marker, secretMarker, seenResponses, track } from '../support/secrets.js';
+import { basicAuth, marker, secretMarker, seenResponses, track } from '../support/secrets.js';
 import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('auth-clients (API.md §3)', () => {
@@ -496,7 +496,7 @@ describe('auth-clients (API.md §3)', () => {
       expectError(track(await http.delete(`${base()}/${c.id}`).set('Authorization', member.auth)), 403);
 
       const scopedKey = await createApiKey(t.prisma, admin.userId, ['tenants.auth_client.get']);
-      const scoped = `Basic ${Buffer.from(`${admin.email}:${scopedKey}`).toString('base64')}`;
+      const scoped = basicAuth(admin.email, scopedKey);
       const scopedList = track(await http.get(base()).set('Authorization', scoped));
       assert.equal(scopedList.status, 200);
       expectError(await post(newOAuth2(), scoped), 403);

@@ -19,7 +19,7 @@ import {
   secretDocument,
 } from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { track } from '../support/secrets.js';
+import { basicAuth, track } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 type Route = 'list' | 'get' | 'create' | 'patch' | 'delete';
@@ -72,7 +72,7 @@ describe('auth-secrets: permissions and isolation', () => {
     callers['editor with a key scoped to auth_secret.get'] = {
       ...scopedUser,
       apiKey: key,
-      auth: `Basic ${Buffer.from(`${scopedUser.email}:${key}`).toString('base64')}`,
+      auth: basicAuth(scopedUser.email, key),
     };
   });
 
