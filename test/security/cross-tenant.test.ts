@@ -1,7 +1,7 @@
-// Tenant and workspace isolation, for every route and every position an id
-// can take. Two tenants A and B, each fully populated through the API (test/security/tenant-fixture.ts:
-// users, API keys, a custom role, two workspaces with memberships, an oauth2 and an `other`
-// auth-client, auth-secrets, audit events). The caller is A's tenant admin, the strongest caller
+// Tenant and workspace isolation, for every route and every position an id can take. Two tenants A
+// and B, each fully populated through the API (test/support/fixtures/populated-tenant.ts: users,
+// API keys, a custom role, two workspaces with memberships, an oauth2 and an `other` auth-client,
+// auth-secrets, audit events). The caller is A's tenant admin, the strongest caller
 // there is, so any 404 below comes from isolation and not from a missing permission.
 //
 // Positions, derived from the route table (test/security/route-catalogue.ts) and the body schemas,
@@ -144,7 +144,7 @@ describe('security: tenant and workspace isolation for every id position', funct
   /** The request for a route with these path values, with a valid body (PATCH: addressed to them). */
   function requestFor(route: RouteDefinition, params: Record<string, string>, label: string): Sent {
     const body = route.body ? validBody(route.body, params, A) : undefined;
-    if (route.body) assert.ok(body, `no valid body described for schema ${route.body} (tenant-fixture.ts)`);
+    if (route.body) assert.ok(body, `no valid body described for schema ${route.body} (test/support/fixtures/populated-tenant.ts)`);
     return { label, method: route.method, path: fillPath(route.path, params), ...(body ? { body } : {}) };
   }
 

@@ -4,7 +4,7 @@
 // ids, methods; body-violations.ts, body-mutations.ts and the *-schemas.ts descriptions: bodies;
 // generate.ts: building a request and checking its response).
 //
-// Routes come from the table wireApplication() returns (test/security/route-catalogue.ts), so a new
+// Routes come from the table createTestApp() returns (wireApplication builds it), so a new
 // route is fuzzed without touching this file. For every route, REQUESTS_PER_ROUTE requests
 // (REQUESTS_PER_BODY_ROUTE for routes that take a body) are generated from a seeded PRNG
 // (mulberry32; FUZZ_SEED=<n> to replay a run, FUZZ_SEED=random for a fresh one; FUZZ_ONLY=<i> to
