@@ -144,7 +144,11 @@ describe('security: tenant and workspace isolation for every id position', funct
   /** The request for a route with these path values, with a valid body (PATCH: addressed to them). */
   function requestFor(route: RouteDefinition, params: Record<string, string>, label: string): Sent {
     const body = route.body ? validBody(route.body, params, A) : undefined;
-    if (route.body) assert.ok(body, `no valid body described for schema ${route.body} (test/support/fixtures/populated-tenant.ts)`);
+    if (route.body)
+      assert.ok(
+        body,
+        `no valid body described for schema ${route.body} (test/support/fixtures/populated-tenant.ts)`,
+      );
     return { label, method: route.method, path: fillPath(route.path, params), ...(body ? { body } : {}) };
   }
 
