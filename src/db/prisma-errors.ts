@@ -7,7 +7,3 @@ export function isUniqueViolation(err: unknown): boolean {
 export function isForeignKeyViolation(err: unknown): boolean {
   return (err as { code?: string } | null)?.code === 'P2003';
 }
-
-export function isRecordNotFound(err: unknown): boolean {
-  return (err as { code?: string } | null)?.code === 'P2025';
-}

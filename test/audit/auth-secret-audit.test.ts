@@ -4,14 +4,18 @@
 import assert from 'node:assert/strict';
 import request from 'supertest';
 import {
+  type Actor,
+  addMember,
   createClient,
   createSecret,
-  marker,
+  createTenant,
+  createUser,
+  createWorkspace,
   oauth2ClientAttributes,
   secretDocument,
-} from '../auth-secrets/helpers.js';
-import { type Actor, addMember, createTenant, createUser, createWorkspace } from '../support/factories.js';
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { marker } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('audit events for auth-secrets and auth-clients', () => {

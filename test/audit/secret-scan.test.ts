@@ -1,22 +1,40 @@
-// Suite-wide scan (a root-level hook: it runs once, after every test file): no secret value used
-// anywhere in the suite appears in any audit event of the test database or in any log line the
-// in-process apps wrote. The patterns cover every generator of secrets in the suite: tokens and
-// client secrets from the auth-secret helpers, the test OAuth2 server's tokens, and API keys.
+// Suite-wide secret scan (a root-level hook: it runs once, after every test file; a root-level `it`
+// would run first). Every secret the suite makes comes from test/support/secrets.ts, so:
+// - no secret-shaped string (SECRET_PATTERNS: every secret marker, the test OAuth2 server's tokens,
+//   API keys) appears in any audit event of the test database or in any log line the apps wrote;
+// - no client_secret sent through the API helpers appears in any log line or recorded response.
+// Each part asserts that it had something to scan, so a run that scanned nothing fails.
 import assert from 'node:assert/strict';
-import { after } from 'mocha';
+import { after, describe, it } from 'mocha';
 import pg from 'pg';
+import {
+  findSecrets,
+  leaksOf,
+  MARKER_HEX_DIGITS,
+  marker,
+  SECRET_KINDS,
+  secretMarker,
+  seenResponses,
+  usedClientSecrets,
+} from '../support/secrets.js';
 import { capturedLogs } from '../support/test-app.js';
 import { testDatabaseUrl } from '../support/test-database.js';
 
-const SECRET_PATTERNS = [
-  /\b(?:access|refresh|client-secret)-[0-9a-f]{24}\b/g,
-  /\b(?:at|rt)_[0-9a-f]{32}\b/g,
-  /\bask_[0-9a-f]{32}_[A-Za-z0-9_-]{43}/g,
-];
+describe('secret scan: the patterns', () => {
+  it('recognise a marker of every secret kind, alone and inside other text', () => {
+    for (const kind of SECRET_KINDS) {
+      const secret = secretMarker(kind);
+      assert.equal(secret.length, kind.length + 1 + MARKER_HEX_DIGITS, kind);
+      assert.deepEqual(findSecrets(`{"v":"${secret}","q":"x=${secret}&y"}`), [secret, secret], kind);
+    }
+  });
 
-const findSecrets = (text: string) => SECRET_PATTERNS.flatMap((re) => text.match(re) ?? []);
+  it('leave plain markers (names, request ids) alone', () => {
+    assert.deepEqual(findSecrets(`${marker('client')} ${marker('secret')} ${marker('req')}`), []);
+  });
+});
 
-after('no secret in any audit event or captured log line', async () => {
+after('no secret in any audit event, log line or recorded response', async () => {
   const client = new pg.Client({ connectionString: testDatabaseUrl() });
   await client.connect();
   try {
@@ -29,4 +47,12 @@ after('no secret in any audit event or captured log line', async () => {
   }
   assert.ok(capturedLogs.length > 0, 'the suite captured log lines');
   assert.deepEqual(capturedLogs.flatMap(findSecrets), [], 'secrets found in log lines');
+
+  assert.ok(usedClientSecrets.size > 0, 'the suite sent client secrets through the API helpers');
+  assert.ok(seenResponses.length > 0, 'the suite recorded responses');
+  assert.deepEqual(
+    leaksOf(usedClientSecrets, [...capturedLogs, ...seenResponses]),
+    [],
+    'client secrets found in log lines or recorded responses',
+  );
 });

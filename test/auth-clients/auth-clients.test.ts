@@ -5,19 +5,21 @@ import { authClientAad } from '../../src/crypto/aad.js';
 import { DecryptionError, open } from '../../src/crypto/envelope.js';
 import { openClientSecret } from '../../src/modules/auth-clients/client-secret.js';
 import {
+  type Actor,
+  createApiKey,
   createClient,
   createSecret,
+  createTenant,
+  createUser,
+  createWorkspace,
   type Http,
   httpFor,
   JSONAPI,
-  marker,
   oauth2ClientAttributes,
   pathOf,
-  seenResponses,
-  track,
-} from '../auth-secrets/helpers.js';
-import { type Actor, createApiKey, createTenant, createUser, createWorkspace } from '../support/factories.js';
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { basicAuth, marker, secretMarker, seenResponses, track } from '../support/secrets.js';
 import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('auth-clients (API.md §3)', () => {
@@ -339,7 +341,7 @@ describe('auth-clients (API.md §3)', () => {
     it('renames and merges oauth2 members; auth_type is immutable', async () => {
       const created = await createClient(http, admin.auth, tenantId, newOAuth2({ scopes: ['a'] }));
       const before = await t.prisma.authClient.findUniqueOrThrow({ where: { id: created.id } });
-      const newSecret = marker('rotated-client-secret');
+      const newSecret = secretMarker('rotated-client-secret');
       clientSecrets.push(newSecret);
       const res = await patch(created.id, {
         type: 'auth-client',
@@ -494,7 +496,7 @@ describe('auth-clients (API.md §3)', () => {
       expectError(track(await http.delete(`${base()}/${c.id}`).set('Authorization', member.auth)), 403);
 
       const scopedKey = await createApiKey(t.prisma, admin.userId, ['tenants.auth_client.get']);
-      const scoped = `Basic ${Buffer.from(`${admin.email}:${scopedKey}`).toString('base64')}`;
+      const scoped = basicAuth(admin.email, scopedKey);
       const scopedList = track(await http.get(base()).set('Authorization', scoped));
       assert.equal(scopedList.status, 200);
       expectError(await post(newOAuth2(), scoped), 403);

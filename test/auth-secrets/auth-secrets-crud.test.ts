@@ -1,25 +1,30 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 import {
+  type Actor,
   createClient,
   createSecret,
+  createTenant,
+  createWorkspace,
   type Http,
   httpFor,
   JSONAPI,
   type JsonApiResource,
-  leaksOf,
-  marker,
   oauth2ClientAttributes,
   oauth2Credentials,
   pathOf,
   secretDocument,
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import {
+  leaksOf,
+  marker,
+  secretMarker,
   seenResponses,
   track,
   usedClientSecrets,
-} from './helpers.js';
+} from '../support/secrets.js';
+import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 const UNKNOWN_ID = '0190a3b4-0000-7000-8000-000000000000';
 
@@ -199,7 +204,7 @@ describe('auth-secrets: routes (API.md §4)', () => {
         await createSecret(http, editor.auth, listWs, oauthClient.id, { state: 'error', error: 'boom' }),
       );
       other = await createSecret(http, admin.auth, listWs, otherClient.id, {
-        credentials: { token: marker('t') },
+        credentials: { token: secretMarker('credential') },
       });
     });
 

@@ -5,24 +5,29 @@ import { after, before, describe, it } from 'mocha';
 import { sealedKeyId } from '../../src/crypto/envelope.js';
 import { generateKeySpec } from '../../src/crypto/key-ring.js';
 import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 import {
+  type Actor,
   createClient,
   createSecret,
+  createTenant,
+  createWorkspace,
   type Http,
   httpFor,
   JSONAPI,
   type JsonApiResource,
-  leaksOf,
-  marker,
   oauth2ClientAttributes,
   oauth2Credentials,
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import {
+  leaksOf,
+  marker,
+  secretMarker,
   seenResponses,
   track,
   usedClientSecrets,
-} from './helpers.js';
+} from '../support/secrets.js';
+import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 describe('auth-secrets: encryption at rest', () => {
   let t: TestApp;
@@ -52,7 +57,7 @@ describe('auth-secrets: encryption at rest', () => {
     const credentials =
       kind === 'oauth2'
         ? oauth2Credentials(3600)
-        : { api_key: marker('api-key'), extra: { pin: marker('pin') } };
+        : { api_key: secretMarker('api-key'), extra: { pin: secretMarker('pin') } };
     for (const v of Object.values(credentials)) if (typeof v === 'string') plaintexts.push(v);
     if (kind === 'other') plaintexts.push((credentials as { extra: { pin: string } }).extra.pin);
     return createSecret(http, admin.auth, ws, kind === 'oauth2' ? client.id : otherClient.id, {

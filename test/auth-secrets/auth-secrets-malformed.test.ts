@@ -2,20 +2,22 @@
 // JSON:API error (never a 5xx) and changes nothing in the database.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
-import { expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
 import {
+  type Actor,
   createClient,
   createSecret,
+  createTenant,
+  createWorkspace,
   type Http,
   httpFor,
   JSONAPI,
   type JsonApiResource,
   oauth2ClientAttributes,
   oauth2Credentials,
-  track,
-} from './helpers.js';
+} from '../support/factories.js';
+import { expectError } from '../support/jsonapi-schema.js';
+import { track } from '../support/secrets.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const UNKNOWN_ID = '0190a3b4-0000-7000-8000-000000000000';
 

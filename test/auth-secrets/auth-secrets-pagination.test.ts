@@ -5,10 +5,19 @@ import { after, before, describe, it } from 'mocha';
 import type request from 'supertest';
 import { randomUUID7 } from '../../src/db/uuid7.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
+import {
+  type Actor,
+  createClient,
+  createSecret,
+  createTenant,
+  createWorkspace,
+  type Http,
+  httpFor,
+  type JsonApiResource,
+  pathOf,
+} from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { createClient, createSecret, type Http, httpFor, type JsonApiResource, pathOf } from './helpers.js';
 
 const BULK = 10_000;
 const PAGE_SIZE = 200;

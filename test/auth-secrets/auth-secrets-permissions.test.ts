@@ -6,44 +6,21 @@ import {
   type Actor,
   addMember,
   createApiKey,
+  createClient,
+  createSecret,
   createTenant,
   createUser,
   createWorkspace,
-} from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
-import {
-  createClient,
-  createSecret,
   type Http,
   httpFor,
   JSONAPI,
   type JsonApiResource,
   oauth2ClientAttributes,
-  secretDocument,
-  track,
-} from './helpers.js';
-
-type Route = 'list' | 'get' | 'create' | 'patch' | 'delete';
-const ROUTES: Route[] = ['list', 'get', 'create', 'patch', 'delete'];
-
-// Expected status per caller and route; 404 means the workspace is invisible to the caller.
-const MATRIX: Record<string, Record<Route, number>> = {
-  owner: { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
-  editor: { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
-  connector: { list: 200, get: 200, create: 403, patch: 403, delete: 403 },
-  viewer: { list: 200, get: 200, create: 403, patch: 403, delete: 403 },
-  'tenant admin (no membership)': { list: 200, get: 200, create: 201, patch: 200, delete: 204 },
-  'tenant member without membership': { list: 404, get: 404, create: 404, patch: 404, delete: 404 },
-  "another tenant's admin": { list: 404, get: 404, create: 404, patch: 404, delete: 404 },
-  'editor with a key scoped to auth_secret.get': {
-    list: 200,
-    get: 200,
-    create: 403,
-    patch: 403,
-    delete: 403,
-  },
-};
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { basicAuth, track } from '../support/secrets.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
+import { AUTH_SECRET_ROWS, CALLERS, type SecretRow } from './auth-secret-permission-rows.js';
 
 describe('auth-secrets: permissions and isolation', () => {
   let t: TestApp;
@@ -52,7 +29,7 @@ describe('auth-secrets: permissions and isolation', () => {
   let admin: Actor;
   let ws: string;
   let client: JsonApiResource;
-  const callers: Record<string, Actor> = {};
+  const callers: Partial<Record<string, Actor>> = {};
 
   before(async () => {
     t = await createTestApp();
@@ -74,52 +51,42 @@ describe('auth-secrets: permissions and isolation', () => {
     callers['editor with a key scoped to auth_secret.get'] = {
       ...scopedUser,
       apiKey: key,
-      auth: `Basic ${Buffer.from(`${scopedUser.email}:${key}`).toString('base64')}`,
+      auth: basicAuth(scopedUser.email, key),
     };
   });
 
   after(() => t.close());
 
-  async function call(route: Route, auth: string, secretId: string) {
-    const base = `/v2/workspaces/${ws}/secrets`;
-    switch (route) {
-      case 'list':
-        return track(await http.get(base).set('Authorization', auth));
-      case 'get':
-        return track(await http.get(`${base}/${secretId}`).set('Authorization', auth));
-      case 'create':
-        return track(
-          await http
-            .post(base)
-            .set('Authorization', auth)
-            .set('Content-Type', JSONAPI)
-            .send(secretDocument(client.id)),
-        );
-      case 'patch':
-        return track(
-          await http
-            .patch(`${base}/${secretId}`)
-            .set('Authorization', auth)
-            .set('Content-Type', JSONAPI)
-            .send({ data: { type: 'auth-secret', id: secretId, attributes: { name: 'renamed' } } }),
-        );
-      case 'delete':
-        return track(await http.delete(`${base}/${secretId}`).set('Authorization', auth));
-    }
+  async function call(row: SecretRow, auth: string, secretId: string) {
+    const r = await row.prepare({ workspaceId: ws, secretId, clientId: client.id });
+    const req =
+      r.method === 'GET'
+        ? http.get(r.path)
+        : r.method === 'POST'
+          ? http.post(r.path)
+          : r.method === 'PATCH'
+            ? http.patch(r.path)
+            : http.delete(r.path);
+    req.set('Authorization', auth);
+    return track(
+      await (r.body === undefined ? req : req.set('Content-Type', JSONAPI).send(r.body as object)),
+    );
   }
 
-  for (const [caller, expected] of Object.entries(MATRIX)) {
-    it(`${caller}: ${ROUTES.map((r) => `${r} ${expected[r]}`).join(', ')}`, async () => {
+  for (const caller of CALLERS) {
+    const expected = (row: SecretRow) => row.expected[caller];
+    it(`${caller}: ${AUTH_SECRET_ROWS.map((r) => `${r.variant} ${expected(r)}`).join(', ')}`, async () => {
       const actor = callers[caller];
       assert.ok(actor);
-      for (const route of ROUTES) {
+      for (const row of AUTH_SECRET_ROWS) {
+        const route = row.variant;
         // A fresh secret per route, so that delete and patch act on something that exists.
         const secret = await createSecret(http, admin.auth, ws, client.id);
         const before = await t.prisma.authSecret.findUnique({ where: { id: secret.id } });
         const count = await t.prisma.authSecret.count({ where: { workspaceId: ws } });
-        const res = await call(route, actor.auth, secret.id);
-        if (expected[route] >= 400) {
-          const errors = expectError(res, expected[route], expected[route] === 403 ? 'forbidden' : undefined);
+        const res = await call(row, actor.auth, secret.id);
+        if (expected(row) >= 400) {
+          const errors = expectError(res, expected(row), expected(row) === 403 ? 'forbidden' : undefined);
           assert.ok(!JSON.stringify(errors).includes(secret.attributes.credentials.access_token));
           assert.deepEqual(
             await t.prisma.authSecret.findUnique({ where: { id: secret.id } }),
@@ -133,7 +100,7 @@ describe('auth-secrets: permissions and isolation', () => {
           );
         } else {
           assertJsonApiResponse(res);
-          assert.equal(res.status, expected[route], `${caller} ${route}: ${res.text}`);
+          assert.equal(res.status, expected(row), `${caller} ${route}: ${res.text}`);
         }
       }
     });
@@ -168,8 +135,8 @@ describe('auth-secrets: permissions and isolation', () => {
 
   it('requires authentication (401 with WWW-Authenticate) on every route', async () => {
     const secret = await createSecret(http, admin.auth, ws, client.id);
-    for (const route of ROUTES) {
-      const res = await call(route, 'Basic bm9ib2R5QGV4YW1wbGUudGVzdDpub3Bl', secret.id);
+    for (const row of AUTH_SECRET_ROWS) {
+      const res = await call(row, 'Basic bm9ib2R5QGV4YW1wbGUudGVzdDpub3Bl', secret.id);
       expectError(res, 401, 'unauthorized');
       assert.equal(res.headers['www-authenticate'], 'Basic realm="auth-secrets"');
     }

@@ -11,16 +11,19 @@ import { poolOf, sqlOf } from '../../src/db/prisma-client.js';
 import { documentsHeldBySerializers } from '../../src/http/jsonapi/document-builder.js';
 import { createAuditWriter, systemActor } from '../../src/modules/audit-events/audit-recorder.js';
 import { createSecretFinder } from '../../src/modules/auth-secrets/auth-secret-rows.js';
-import { type Actor, createApiKey, createTenant, createWorkspace } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
 import {
+  type Actor,
+  createApiKey,
   createClient,
   createSecret,
+  createTenant,
+  createWorkspace,
   httpFor,
   type JsonApiResource,
   oauth2ClientAttributes,
-} from './helpers.js';
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 interface SecretDocument {
   data: { id: string; attributes: { credentials: Record<string, unknown> } };

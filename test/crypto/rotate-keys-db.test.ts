@@ -15,18 +15,19 @@ import {
 } from '../../src/crypto/rotate-keys.js';
 import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
 import {
+  type Actor,
   createClient,
   createSecret,
+  createTenant,
+  createWorkspace,
   type Http,
   httpFor,
   type JsonApiResource,
-  marker,
   oauth2ClientAttributes,
   oauth2Credentials,
-  track,
-} from '../auth-secrets/helpers.js';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
+} from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
+import { marker, secretMarker, track } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const oldSpec = generateKeySpec('rot-old');
@@ -83,7 +84,7 @@ describe('crypto/rotate-keys against the database, while serving', () => {
       assert.ok(client);
       const credentials = oauth
         ? oauth2Credentials(100_000 + i)
-        : { api_key: marker('k'), n: i, nested: { a: [i] } };
+        : { api_key: secretMarker('api-key'), n: i, nested: { a: [i] } };
       secrets.push(await createSecret(http, admin.auth, ws, client.id, { credentials }));
     }
     during = await createTestApp({ ENCRYPTION_KEYS: `${newSpec},${oldSpec}` });

@@ -5,10 +5,16 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
-import { uniqueName } from '../support/factories.js';
+import {
+  type ApiRequest,
+  createWorld,
+  send,
+  tenantSnapshot,
+  uniqueName,
+  type World,
+} from '../support/factories.js';
 import { expectError, type JsonApiError } from '../support/jsonapi-schema.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { type ApiRequest, createWorld, send, tenantSnapshot, type World } from '../tenancy/world.js';
 
 // Bodies here are deliberately mangled JSON (members deleted, retyped, nested in arrays):
 // `any` keeps each mutation a one-liner; the responses, not these bodies, are what is checked.

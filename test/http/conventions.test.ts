@@ -6,10 +6,20 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
-import { createApiKey, createTenant, createUser, createWorkspace, uniqueName } from '../support/factories.js';
+import {
+  createApiKey,
+  createTenant,
+  createUser,
+  createWorkspace,
+  createWorld,
+  pathOf,
+  send,
+  uniqueName,
+  type World,
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError, JSON_API_MEDIA_TYPE } from '../support/jsonapi-schema.js';
+import { basicAuth } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
-import { basicAuth, createWorld, pathOf, send, type World } from '../tenancy/world.js';
 
 const PUBLIC_URL = 'https://api.example.test';
 const WWW_AUTHENTICATE = 'Basic realm="auth-secrets"';

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
+import { basicAuth } from '../support/secrets.js';
 import { childEnv, repoRoot, ServiceProcess } from './helpers/child-process.js';
 
 const run = promisify(execFile);
@@ -67,7 +68,7 @@ describe('refresh: embedded default (npm start, no Redis)', function () {
       { cwd: repoRoot, env: childEnv({ DATA_DIR: dataDir }), timeout: 60_000 },
     );
     const boot = JSON.parse(stdout) as { tenant_id: string; email: string; api_key: string };
-    const auth = `Basic ${Buffer.from(`${boot.email}:${boot.api_key}`).toString('base64')}`;
+    const auth = basicAuth(boot.email, boot.api_key);
     const post = async (url: string, data: unknown) => {
       const res = await request(base).post(url).set('Authorization', auth).send({ data });
       assertJsonApiResponse(res);

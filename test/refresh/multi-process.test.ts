@@ -1,4 +1,4 @@
-// Several real processes sharing PostgreSQL and Redis (issue 4 "Done means"): server processes
+// Several real processes sharing PostgreSQL and Redis: server processes
 // answering concurrent refreshes, worker processes sharing 500 due secrets, and a worker killed
 // mid-refresh. Each runs on a database of its own; every child process is stopped in `after`.
 import assert from 'node:assert/strict';
@@ -9,12 +9,12 @@ import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
+import { type SeededSecret, seedSecrets, seedTenant } from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
 import { testRedisUrl } from '../support/test-database.js';
 import { ServiceProcess } from './helpers/child-process.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './helpers/isolated-database.js';
-import { type SeededSecret, seedSecrets, seedTenant } from './helpers/seed.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -12,7 +12,7 @@ const resolver =
   async (): Promise<LookupAddress[]> =>
     addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
 
-describe('refresh: outbound guard (issue 4 §6)', () => {
+describe('refresh: outbound guard', () => {
   it('classifies loopback, private, link-local, reserved and public addresses', () => {
     const cases: [string, string][] = [
       ['127.0.0.1', 'loopback'],

@@ -11,7 +11,7 @@ import {
 const now = new Date('2026-01-01T00:00:00Z');
 const inSeconds = (s: number) => new Date(now.getTime() + s * 1000);
 
-describe('refresh: failure policy (issue 4 §4)', () => {
+describe('refresh: failure policy', () => {
   it('backs off exponentially with equal jitter, capped', () => {
     assert.equal(
       backoffDelayMs(1, () => 0),

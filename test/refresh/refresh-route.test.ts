@@ -6,11 +6,19 @@ import request from 'supertest';
 import { randomUUID7 } from '../../src/db/uuid7.js';
 import type { AuthSecret } from '../../src/generated/prisma/client.js';
 import { openCredentials, sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
-import { addMember, createUser, createWorkspace, uniqueName } from '../support/factories.js';
+import {
+  addMember,
+  createUser,
+  createWorkspace,
+  type SeededSecret,
+  type SeededTenant,
+  seedSecrets,
+  seedTenant,
+  uniqueName,
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
 import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
-import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from './helpers/seed.js';
 
 const TIMEOUT_MS = 700;
 

@@ -5,15 +5,15 @@ import { after, before, beforeEach, describe, it } from 'mocha';
 import request from 'supertest';
 import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
 import { BACKOFF_BASE_MS } from '../../src/refresh/refresh-policy.js';
+import { type SeededTenant, seedSecrets, seedTenant } from '../support/factories.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
-import { createAppOn, type RefreshTestApp } from './helpers/app-on.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from './helpers/isolated-database.js';
-import { type SeededTenant, seedSecrets, seedTenant } from './helpers/seed.js';
 
-describe('refresh: worker ahead of expiry (issue 4 §3, §4)', () => {
+describe('refresh: worker ahead of expiry', () => {
   let db: IsolatedDatabase | undefined;
   let provider: OAuthTestServer;
-  let t: RefreshTestApp;
+  let t: TestApp;
   let tenant: SeededTenant;
 
   const row = (id: string) => t.prisma.authSecret.findUniqueOrThrow({ where: { id } });
@@ -23,7 +23,10 @@ describe('refresh: worker ahead of expiry (issue 4 §3, §4)', () => {
     db = await createIsolatedDatabase();
     if (!db) this.skip();
     provider = await OAuthTestServer.start();
-    t = await createAppOn(db.url, { OAUTH_TIMEOUT_MS: '600', REFRESH_AHEAD_SECONDS: '300' });
+    t = await createTestApp(
+      { OAUTH_TIMEOUT_MS: '600', REFRESH_AHEAD_SECONDS: '300' },
+      { databaseUrl: db.url },
+    );
     tenant = await seedTenant(t.prisma, t.keyRing, provider);
   });
   beforeEach(async () => {

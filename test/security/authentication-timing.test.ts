@@ -10,9 +10,9 @@ import request from 'supertest';
 import { AuthenticationError, createAuthenticator } from '../../src/auth/authenticator.js';
 import type { Sql, Statement } from '../../src/db/prisma-client.js';
 import { type Actor, createTenant } from '../support/factories.js';
+import { basicAuth } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { testDatabaseUrl } from '../support/test-database.js';
-import { basicAuth } from './helpers.js';
 
 function failureCases(admin: Actor): Record<string, string> {
   return {

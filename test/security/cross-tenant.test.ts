@@ -1,7 +1,7 @@
-// Issue 5, "Done means": tenant and workspace isolation, for every route and every position an id
-// can take. Two tenants A and B, each fully populated through the API (test/security/tenant-fixture.ts:
-// users, API keys, a custom role, two workspaces with memberships, an oauth2 and an `other`
-// auth-client, auth-secrets, audit events). The caller is A's tenant admin, the strongest caller
+// Tenant and workspace isolation, for every route and every position an id can take. Two tenants A
+// and B, each fully populated through the API (test/support/fixtures/populated-tenant.ts: users,
+// API keys, a custom role, two workspaces with memberships, an oauth2 and an `other` auth-client,
+// auth-secrets, audit events). The caller is A's tenant admin, the strongest caller
 // there is, so any 404 below comes from isolation and not from a missing permission.
 //
 // Positions, derived from the route table (test/security/route-catalogue.ts) and the body schemas,
@@ -37,9 +37,11 @@ import {
   ALL_TENANT_PERMISSIONS,
   ALL_WORKSPACE_PERMISSIONS,
 } from '../../src/permissions/permission-catalogue.js';
+import { baselineIds, createTenantFixture, type TenantFixture, validBody } from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
+import type { RawResponse } from '../support/raw-http.js';
+import { createTestApp, type ListeningTestApp, NO_RATE_LIMITS } from '../support/test-app.js';
 import {
-  createSecurityApp,
   type DbFingerprint,
   dbFingerprint,
   fillPath,
@@ -47,10 +49,7 @@ import {
   type IdKind,
   idKindOf,
   paramsOf,
-  type RawResponse,
-  type SecurityApp,
 } from './route-catalogue.js';
-import { baselineIds, createTenantFixture, type TenantFixture, validBody } from './tenant-fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: documents are read freely; assertJsonApiResponse checks them.
 type Doc = any;
@@ -107,16 +106,16 @@ const isRead = (r: RouteDefinition) => r.method === 'GET';
 const hasParams = (r: RouteDefinition) => paramsOf(r.path).length > 0;
 const routeName = (r: RouteDefinition) => `${r.method} ${r.path}`;
 
-describe('security: tenant and workspace isolation for every id position (issue 5)', function () {
+describe('security: tenant and workspace isolation for every id position', function () {
   this.timeout(60_000);
-  let app: SecurityApp;
+  let app: ListeningTestApp;
   let A: TenantFixture;
   let B: TenantFixture;
   let fingerprint: DbFingerprint;
   const seen: Seen[] = [];
 
   before(async () => {
-    app = await createSecurityApp();
+    app = await createTestApp(NO_RATE_LIMITS, { listen: true });
     A = await createTenantFixture(app);
     B = await createTenantFixture(app);
     fingerprint = await dbFingerprint(app.prisma);
@@ -145,7 +144,11 @@ describe('security: tenant and workspace isolation for every id position (issue 
   /** The request for a route with these path values, with a valid body (PATCH: addressed to them). */
   function requestFor(route: RouteDefinition, params: Record<string, string>, label: string): Sent {
     const body = route.body ? validBody(route.body, params, A) : undefined;
-    if (route.body) assert.ok(body, `no valid body described for schema ${route.body} (tenant-fixture.ts)`);
+    if (route.body)
+      assert.ok(
+        body,
+        `no valid body described for schema ${route.body} (test/support/fixtures/populated-tenant.ts)`,
+      );
     return { label, method: route.method, path: fillPath(route.path, params), ...(body ? { body } : {}) };
   }
 

@@ -1,17 +1,5 @@
-// Shared by the security suites: log capture per test, and an app wired with a Redis client of the
-// test's choosing (test/support/test-app.ts builds apps without Redis).
-import { Writable } from 'node:stream';
-import type { Express } from 'express';
-import type { Redis } from 'ioredis';
-import { wireApplication } from '../../src/composition-root.js';
-import { loadConfig } from '../../src/config/config.js';
-import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring.js';
-import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { createLogger } from '../../src/observability/logger.js';
+// Shared by the security suites: the log lines a test caused, and client addresses of their own.
 import { capturedLogs } from '../support/test-app.js';
-
-export const basicAuth = (email: string, key: string) =>
-  `Basic ${Buffer.from(`${email}:${key}`).toString('base64')}`;
 
 export type LogLine = Record<string, unknown> & { msg?: string; level?: number };
 
@@ -38,20 +26,6 @@ export async function waitForLogLine(
     if (Date.now() > deadline) throw new Error('no matching log line was written');
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-}
-
-/** The real application on the test database, with the given Redis client (connected or not). */
-export function appWithRedis(prisma: PrismaClient, redis: Redis, env: Record<string, string>): Express {
-  const config = loadConfig({ LOG_LEVEL: 'info', ...env });
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      capturedLogs.push(String(chunk));
-      cb();
-    },
-  });
-  const logger = createLogger(config.logLevel, sink);
-  const keyRing = parseKeyRing(generateKeySpec('test'));
-  return wireApplication({ prisma, config, logger, keyRing, redis }).app;
 }
 
 /** A random address in 2001:db8::/32 (documentation prefix): its own /64, so its own counters. */

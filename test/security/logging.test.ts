@@ -2,15 +2,13 @@
 // latency; credentials, Authorization headers and client secrets never reach any log line, wherever
 // the client put them (headers, query string, body).
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
 import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
+import { basicAuth, marker, secretMarker } from '../support/secrets.js';
 import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
-import { basicAuth, waitForLogLine } from './helpers.js';
-
-const marker = (kind: string) => `${kind}-${randomBytes(10).toString('hex')}`;
+import { waitForLogLine } from './helpers.js';
 
 describe('security: request logging', () => {
   let t: TestApp;
@@ -53,12 +51,12 @@ describe('security: request logging', () => {
   it('never logs credentials, Authorization headers or secrets, wherever they are sent', async () => {
     const from = capturedLogs.length;
     const secrets = {
-      header: marker('header-secret'),
-      query: marker('query-secret'),
-      clientSecret: marker('client-secret'),
-      accessToken: marker('access-token'),
-      refreshToken: marker('refresh-token'),
-      password: marker('password'),
+      header: secretMarker('header-secret'),
+      query: secretMarker('query-secret'),
+      clientSecret: secretMarker('client-secret'),
+      accessToken: secretMarker('access-token'),
+      refreshToken: secretMarker('refresh-token'),
+      password: secretMarker('password'),
       ghostEmail: `${marker('ghost')}@example.test`,
     };
     const keySecret = admin.apiKey.slice(-43);

@@ -11,8 +11,9 @@ import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createTenant } from '../support/factories.js';
 import { expectError } from '../support/jsonapi-schema.js';
 import { LISTENING_RE, type RunningProcess, startProcess, stopAll } from '../support/processes.js';
+import { basicAuth } from '../support/secrets.js';
 import { testDatabaseUrl, testRedisUrl } from '../support/test-database.js';
-import { basicAuth, randomClientAddress } from './helpers.js';
+import { randomClientAddress } from './helpers.js';
 
 const PER_KEY = 10;
 const PER_IP = 15;

@@ -6,8 +6,9 @@ import { after, describe, it } from 'mocha';
 import request from 'supertest';
 import { createApiKey, createTenant } from '../support/factories.js';
 import { expectError } from '../support/jsonapi-schema.js';
+import { basicAuth } from '../support/secrets.js';
 import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
-import { appWithRedis, basicAuth, logLinesSince, waitForLogLine } from './helpers.js';
+import { logLinesSince, waitForLogLine } from './helpers.js';
 
 function assertRetryAfter(res: request.Response): number {
   const value = res.headers['retry-after'];
@@ -160,12 +161,17 @@ describe('security: rate limits (one process)', () => {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    let withRedis: TestApp | undefined;
     try {
-      const app = appWithRedis(t.prisma, redis, {
-        RATE_LIMIT_PER_IP_PER_MINUTE: '1',
-        RATE_LIMIT_PER_KEY_PER_MINUTE: '1',
-        AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE: '1',
-      });
+      withRedis = await createTestApp(
+        {
+          RATE_LIMIT_PER_IP_PER_MINUTE: '1',
+          RATE_LIMIT_PER_KEY_PER_MINUTE: '1',
+          AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE: '1',
+        },
+        { redis },
+      );
+      const { app } = withRedis;
       const { admin } = await createTenant(t.prisma);
       const from = capturedLogs.length;
       for (let i = 0; i < 3; i++) {
@@ -177,6 +183,7 @@ describe('security: rate limits (one process)', () => {
       assert.equal(warnings.length, 1, 'one warning, not one per request');
       assert.equal(warnings[0]?.level, 40);
     } finally {
+      await withRedis?.close();
       redis.disconnect();
     }
   });

@@ -1,148 +1,16 @@
-// Shared by the fuzz and cross-tenant suites (issue 5): the real application together with the route
-// table wireApplication() built it from (createTestApp() does not expose it), so both suites walk
-// every route there is and a new route is covered without editing them; what each path parameter
-// names; a raw HTTP client (exact bytes: no URL normalisation, duplicate headers); a fingerprint of
-// the database to prove that nothing changed; and a valid request body per body schema.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
+// What the fuzz and cross-tenant suites know about the route table (createTestApp() returns it, as
+// wireApplication() built it), so both walk every route there is and a new route is covered without
+// editing them: what each path parameter names, the methods a path serves, and a fingerprint of the
+// database to prove that nothing changed.
 import { match } from 'path-to-regexp';
-import { wireApplication } from '../../src/composition-root.js';
-import { loadConfig } from '../../src/config/config.js';
-import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring.js';
-import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { RouteDefinition } from '../../src/http/route-table.js';
-import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
-import { createLogger } from '../../src/observability/logger.js';
-import type { HttpResponseLike } from '../support/jsonapi-schema.js';
-import { capturedLogs } from '../support/test-app.js';
-import { testDatabaseIsEmbedded, testDatabaseUrl, testPoolMax } from '../support/test-database.js';
-
-export interface SecurityApp {
-  routes: RouteDefinition[];
-  prisma: PrismaClient;
-  /** Sends one request to the app, listening on a loopback port. */
-  send(r: RawRequest): Promise<RawResponse>;
-  close(): Promise<void>;
-}
-
-/**
- * The application as test-app.ts builds it, listening on a loopback port (one server, keep-alive
- * connections), with its route table. Rate limits are off: the fuzz sends hundreds of bad
- * credentials from one address, and the failed-authentication block (429 for every request after 50)
- * would otherwise stop the tenant admin's requests before they reach validation.
- */
-export async function createSecurityApp(env: Record<string, string> = {}): Promise<SecurityApp> {
-  const config = loadConfig({
-    OAUTH_ALLOW_LOOPBACK_HTTP: 'true',
-    LOG_LEVEL: 'info',
-    RATE_LIMIT_PER_IP_PER_MINUTE: '0',
-    RATE_LIMIT_PER_KEY_PER_MINUTE: '0',
-    AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE: '0',
-    ...env,
-  });
-  const prisma = createPrismaClient({
-    url: testDatabaseUrl(),
-    poolMax: testPoolMax(),
-    embedded: testDatabaseIsEmbedded(),
-  });
-  await ensureBuiltInRoles(prisma);
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      capturedLogs.push(String(chunk));
-      cb();
-    },
-  });
-  const { app, routes } = wireApplication({
-    prisma,
-    config,
-    logger: createLogger(config.logLevel, sink),
-    keyRing: parseKeyRing(generateKeySpec('test')),
-  });
-  const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
-  return {
-    routes,
-    prisma,
-    send: (r) => sendRaw(port, agent, r),
-    close: async () => {
-      agent.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await prisma.$disconnect();
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Raw HTTP
-
-export interface RawRequest {
-  method: string;
-  /** Sent byte for byte (printable ASCII): no normalisation of dot segments or escapes. */
-  path: string;
-  /** An array value sends the header once per element. */
-  headers?: Record<string, string | string[]>;
-  body?: string | Buffer;
-}
-
-export interface RawResponse extends HttpResponseLike {
-  headers: Record<string, string | undefined>;
-  text: string;
-}
-
-function sendRaw(port: number, agent: http.Agent, r: RawRequest): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    let answered = false;
-    const req = http.request({ host: '127.0.0.1', port, method: r.method, path: r.path, agent });
-    for (const [name, value] of Object.entries(r.headers ?? {})) req.setHeader(name, value);
-    req.on('response', (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        const headers: Record<string, string | undefined> = {};
-        for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : v;
-        let body: unknown;
-        try {
-          body = text === '' ? undefined : (JSON.parse(text) as unknown);
-        } catch {
-          body = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, headers, text, body });
-      });
-    });
-    // A server that answers early (413) may close while a large body is still being written.
-    req.on('error', (err) => {
-      if (!answered) reject(err);
-    });
-    if (r.body !== undefined) {
-      if (!req.hasHeader('content-length')) req.setHeader('Content-Length', Buffer.byteLength(r.body));
-      req.end(r.body);
-    } else req.end();
-  });
-}
+import type { IdKind } from '../support/factories.js';
 
 // ---------------------------------------------------------------------------------------------
 // What path parameters name
 
-export type IdKind =
-  | 'tenant'
-  | 'workspace'
-  | 'user'
-  | 'auth-secret'
-  | 'auth-client'
-  | 'role'
-  | 'membership'
-  | 'api-key'
-  | 'workspace-audit-event'
-  | 'tenant-audit-event'
-  | 'permission';
+export type { IdKind };
 
 /** `:tenant` → ['tenant'], … in the order they appear in the path. */
 export function paramsOf(path: string): string[] {

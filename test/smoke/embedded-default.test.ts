@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { LISTENING_RE, runToEnd, startProcess, stopAll } from '../support/processes.js';
+import { basicAuth } from '../support/secrets.js';
 
 async function get(port: number, p: string, auth?: string) {
   const res = await fetch(`http://127.0.0.1:${port}${p}`, { headers: auth ? { authorization: auth } : {} });
@@ -73,7 +74,7 @@ describe('embedded default (npm start with nothing installed)', function () {
     const printed = JSON.parse(boot.stdout.trim()) as Record<string, string>;
     assert.deepEqual(Object.keys(printed).sort(), ['api_key', 'email', 'tenant_id', 'user_id']);
 
-    const auth = `Basic ${Buffer.from(`smoke@example.test:${printed.api_key}`).toString('base64')}`;
+    const auth = basicAuth('smoke@example.test', String(printed.api_key));
     const me = await get(port, '/v2/users/me', auth);
     assert.equal(me.status, 200);
     assertJsonApiResponse(me);
@@ -111,7 +112,7 @@ describe('embedded default (npm start with nothing installed)', function () {
     const port2 = Number((await restarted.waitFor(LISTENING_RE, 120_000))[1]);
     const me2 = await get(port2, '/v2/users/me', auth);
     assert.equal(me2.status, 200, 'data and the key survived the restart');
-    const offAuth = `Basic ${Buffer.from(`off@example.test:${JSON.parse(offline.stdout).api_key}`).toString('base64')}`;
+    const offAuth = basicAuth('off@example.test', JSON.parse(offline.stdout).api_key);
     assert.equal((await get(port2, '/v2/users/me', offAuth)).status, 200);
     restarted.child.kill('SIGTERM');
     assert.equal(await restarted.exited(), 0);

@@ -5,18 +5,22 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
-import { addMember, createApiKey, createUser, createWorkspace, uniqueName } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
 import {
-  basicAuth,
+  addMember,
+  createApiKey,
+  createUser,
+  createWorkspace,
   createWorld,
   populatedWorkspace,
   type ResourceObject,
   send,
   tenantSnapshot,
+  uniqueName,
   type World,
-} from './world.js';
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { basicAuth } from '../support/secrets.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 // API.md §2, written out here rather than read from the code under test.
 const WORKSPACE_PERMISSIONS = [

@@ -10,24 +10,33 @@ import assert from 'node:assert/strict';
 import type { Express } from 'express';
 import { after, before, describe, it } from 'mocha';
 import { parseApiKey } from '../../src/auth/api-key-token.js';
+import type { KeyRing } from '../../src/crypto/key-ring.js';
+import { randomUUID7 } from '../../src/db/uuid7.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import { createApiKey, createUser, uniqueName } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { AUTH_SECRET_ROWS } from '../auth-secrets/auth-secret-permission-rows.js';
 import {
   ACTORS,
   type ActorName,
   type ApiRequest,
+  createApiKey,
+  createUser,
   createWorld,
   populatedWorkspace,
   SCOPED_KEY_SCOPES,
   send,
+  uniqueName,
   type World,
-} from './world.js';
+} from '../support/factories.js';
+import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { type MatrixRow, matrixGaps, rowTitle } from '../support/permission-matrix.js';
+import { secretMarker } from '../support/secrets.js';
+import { createTestApp, type TestApp } from '../support/test-app.js';
 
 interface CaseContext {
   world: World;
   prisma: PrismaClient;
+  keyRing: KeyRing;
   actor: ActorName;
 }
 
@@ -36,12 +45,11 @@ interface Prepared extends ApiRequest {
   verify?: (succeeded: boolean) => Promise<void>;
 }
 
-interface Row {
-  route: string;
+interface Row extends MatrixRow<ActorName, CaseContext, Prepared> {
   /** Resource type of `data` in a successful response with a body. */
   type?: string;
-  expected: Record<ActorName, number>;
-  prepare(c: CaseContext): Promise<Prepared> | Prepared;
+  /** Error code of an expected status other than 403 and 404 (a request refused after the permission check). */
+  code?: string;
   /**
    * Extra checks of a successful body for this actor. The body is untyped JSON whose shape
    * assertJsonApiResponse has already checked.
@@ -75,6 +83,43 @@ async function freshKeyId(c: CaseContext, userId: string) {
   return (parseApiKey(token) as { keyId: string }).keyId;
 }
 
+async function freshAuthClient(c: CaseContext) {
+  const client = await c.prisma.authClient.create({
+    data: { tenantId: c.world.tenantId, name: uniqueName('client'), authType: 'other', scopes: [] },
+  });
+  return client.id;
+}
+
+async function freshOtherSecret(c: CaseContext) {
+  const ids = { id: randomUUID7(), tenantId: c.world.tenantId, workspaceId: c.world.workspaceId };
+  await c.prisma.authSecret.create({
+    data: {
+      ...ids,
+      userId: c.world.actors.owner.userId,
+      authClientId: await freshAuthClient(c),
+      authType: 'other',
+      name: uniqueName('secret'),
+      state: 'ready',
+      credentialsSealed: sealCredentials(c.keyRing, ids, { api_key: secretMarker('api-key') }),
+    },
+  });
+  return ids.id;
+}
+
+async function freshAuditEvent(c: CaseContext, workspaceId: string | null) {
+  const event = await c.prisma.auditEvent.create({
+    data: {
+      tenantId: c.world.tenantId,
+      workspaceId,
+      action: workspaceId ? 'workspace.update' : 'role.create',
+      outcome: 'success',
+      resourceType: workspaceId ? 'workspace' : 'role',
+      resourceId: workspaceId ?? c.world.tenantId,
+    },
+  });
+  return event.id;
+}
+
 // Columns:                      admin member owner editor conn viewer nonMem other scoped
 const ROWS: Row[] = [
   {
@@ -85,13 +130,13 @@ const ROWS: Row[] = [
     body: (doc, c) => assert.equal(doc.data.id, c.world.actors[c.actor].userId),
   },
   {
-    route: 'GET /v2/tenants/{tenant}',
+    route: 'GET /v2/tenants/:tenant',
     type: 'tenant',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 200),
     prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}` }),
   },
   {
-    route: 'POST /v2/tenants/{tenant}/users',
+    route: 'POST /v2/tenants/:tenant/users',
     type: 'user',
     expected: statuses(201, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: (c) => {
@@ -105,25 +150,28 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'GET /v2/tenants/{tenant}/users',
+    route: 'GET /v2/tenants/:tenant/users',
     type: 'user',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
     prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}/users` }),
   },
   {
-    route: 'GET /v2/users/{user} (another user)',
+    route: 'GET /v2/users/:user',
+    variant: 'another user',
     type: 'user',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
     prepare: (c) => ({ method: 'GET', path: `/v2/users/${c.world.subject.userId}` }),
   },
   {
-    route: 'GET /v2/users/{user} (self, by id)',
+    route: 'GET /v2/users/:user',
+    variant: 'self, by id',
     type: 'user',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
     prepare: (c) => ({ method: 'GET', path: `/v2/users/${c.world.actors[c.actor].userId}` }),
   },
   {
-    route: 'POST /v2/users/me/api-keys',
+    route: 'POST /v2/users/:user/api-keys',
+    variant: 'self, as me',
     type: 'api-key',
     expected: statuses(201, 201, 201, 201, 201, 201, 201, 201, 201),
     prepare: () => ({ method: 'POST', path: '/v2/users/me/api-keys', body: keyBody() }),
@@ -133,7 +181,8 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'POST /v2/users/{user}/api-keys (another user)',
+    route: 'POST /v2/users/:user/api-keys',
+    variant: 'another user',
     type: 'api-key',
     expected: statuses(201, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: async (c) => {
@@ -149,19 +198,22 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'GET /v2/users/me/api-keys',
+    route: 'GET /v2/users/:user/api-keys',
+    variant: 'self, as me',
     type: 'api-key',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
     prepare: () => ({ method: 'GET', path: '/v2/users/me/api-keys' }),
   },
   {
-    route: 'GET /v2/users/{user}/api-keys (another user)',
+    route: 'GET /v2/users/:user/api-keys',
+    variant: 'another user',
     type: 'api-key',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
     prepare: (c) => ({ method: 'GET', path: `/v2/users/${c.world.subject.userId}/api-keys` }),
   },
   {
-    route: 'DELETE /v2/users/me/api-keys/{id}',
+    route: 'DELETE /v2/users/:user/api-keys/:id',
+    variant: 'self, as me',
     expected: statuses(204, 204, 204, 204, 204, 204, 204, 204, 204),
     prepare: async (c) => {
       const id = await freshKeyId(c, c.world.actors[c.actor].userId);
@@ -174,7 +226,8 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'DELETE /v2/users/{user}/api-keys/{id} (another user)',
+    route: 'DELETE /v2/users/:user/api-keys/:id',
+    variant: 'another user',
     expected: statuses(204, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: async (c) => {
       const userId = c.world.subject.userId;
@@ -188,7 +241,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'POST /v2/tenants/{tenant}/workspaces',
+    route: 'POST /v2/tenants/:tenant/workspaces',
     type: 'workspace',
     expected: statuses(201, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: (c) => {
@@ -213,7 +266,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'GET /v2/tenants/{tenant}/workspaces',
+    route: 'GET /v2/tenants/:tenant/workspaces',
     type: 'workspace',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 200),
     prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}/workspaces?page[size]=200` }),
@@ -227,13 +280,13 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'GET /v2/workspaces/{workspace}',
+    route: 'GET /v2/workspaces/:workspace',
     type: 'workspace',
     expected: statuses(200, 404, 200, 200, 200, 200, 404, 404, 200),
     prepare: (c) => ({ method: 'GET', path: `/v2/workspaces/${c.world.workspaceId}` }),
   },
   {
-    route: 'PATCH /v2/workspaces/{workspace}',
+    route: 'PATCH /v2/workspaces/:workspace',
     type: 'workspace',
     expected: statuses(200, 404, 200, 403, 403, 403, 404, 404, 403),
     prepare: async (c) => {
@@ -252,7 +305,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'DELETE /v2/workspaces/{workspace}',
+    route: 'DELETE /v2/workspaces/:workspace',
     expected: statuses(204, 404, 204, 403, 403, 403, 404, 404, 403),
     prepare: async (c) => {
       const { workspaceId } = await freshWorkspace(c);
@@ -268,14 +321,14 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'GET /v2/workspaces/{workspace}/memberships',
+    route: 'GET /v2/workspaces/:workspace/memberships',
     type: 'membership',
     expected: statuses(200, 404, 200, 200, 403, 200, 404, 404, 403),
     prepare: (c) => ({ method: 'GET', path: `/v2/workspaces/${c.world.workspaceId}/memberships` }),
     body: (doc) => assert.equal(doc.data.length, 5),
   },
   {
-    route: 'POST /v2/workspaces/{workspace}/memberships',
+    route: 'POST /v2/workspaces/:workspace/memberships',
     type: 'membership',
     expected: statuses(201, 404, 201, 403, 403, 403, 404, 404, 403),
     prepare: async (c) => {
@@ -300,7 +353,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'PATCH /v2/workspaces/{workspace}/memberships/{id}',
+    route: 'PATCH /v2/workspaces/:workspace/memberships/:id',
     type: 'membership',
     expected: statuses(200, 404, 200, 403, 403, 403, 404, 404, 403),
     prepare: async (c) => {
@@ -317,7 +370,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'DELETE /v2/workspaces/{workspace}/memberships/{id}',
+    route: 'DELETE /v2/workspaces/:workspace/memberships/:id',
     expected: statuses(204, 404, 204, 403, 403, 403, 404, 404, 403),
     prepare: async (c) => {
       const { workspaceId, subjectMembershipId: id } = await freshWorkspace(c);
@@ -336,13 +389,13 @@ const ROWS: Row[] = [
     prepare: () => ({ method: 'GET', path: '/v2/permissions' }),
   },
   {
-    route: 'GET /v2/tenants/{tenant}/roles',
+    route: 'GET /v2/tenants/:tenant/roles',
     type: 'role',
     expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}/roles` }),
   },
   {
-    route: 'POST /v2/tenants/{tenant}/roles',
+    route: 'POST /v2/tenants/:tenant/roles',
     type: 'role',
     expected: statuses(201, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: (c) => {
@@ -356,7 +409,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'PATCH /v2/tenants/{tenant}/roles/{id}',
+    route: 'PATCH /v2/tenants/:tenant/roles/:id',
     type: 'role',
     expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: async (c) => {
@@ -372,7 +425,7 @@ const ROWS: Row[] = [
     },
   },
   {
-    route: 'DELETE /v2/tenants/{tenant}/roles/{id}',
+    route: 'DELETE /v2/tenants/:tenant/roles/:id',
     expected: statuses(204, 403, 403, 403, 403, 403, 403, 404, 403),
     prepare: async (c) => {
       const id = await freshRole(c);
@@ -381,6 +434,154 @@ const ROWS: Row[] = [
         path: `/v2/tenants/${c.world.tenantId}/roles/${id}`,
         verify: async (ok) => assert.equal((await c.prisma.role.findUnique({ where: { id } })) === null, ok),
       };
+    },
+  },
+  {
+    route: 'GET /healthz',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/healthz' }),
+  },
+  {
+    route: 'GET /readyz',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/readyz' }),
+  },
+  {
+    route: 'GET /v2/permissions/:id',
+    type: 'permission',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/permissions/workspaces.workspace.get' }),
+  },
+  {
+    route: 'GET /v2/users/:user/api-keys/:id',
+    variant: 'another user',
+    type: 'api-key',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
+    prepare: async (c) => {
+      const userId = c.world.subject.userId;
+      return { method: 'GET', path: `/v2/users/${userId}/api-keys/${await freshKeyId(c, userId)}` };
+    },
+  },
+  {
+    route: 'GET /v2/tenants/:tenant/roles/:id',
+    type: 'role',
+    expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: async (c) => ({
+      method: 'GET',
+      path: `/v2/tenants/${c.world.tenantId}/roles/${await freshRole(c)}`,
+    }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/memberships/:id',
+    type: 'membership',
+    expected: statuses(200, 404, 200, 200, 403, 200, 404, 404, 403),
+    prepare: (c) => ({
+      method: 'GET',
+      path: `/v2/workspaces/${c.world.workspaceId}/memberships/${c.world.subjectMembershipId}`,
+    }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/audit-events',
+    type: 'audit-event',
+    expected: statuses(200, 404, 200, 403, 403, 403, 404, 404, 403),
+    prepare: (c) => ({ method: 'GET', path: `/v2/workspaces/${c.world.workspaceId}/audit-events` }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/audit-events/:id',
+    type: 'audit-event',
+    expected: statuses(200, 404, 200, 403, 403, 403, 404, 404, 403),
+    prepare: async (c) => {
+      const id = await freshAuditEvent(c, c.world.workspaceId);
+      return { method: 'GET', path: `/v2/workspaces/${c.world.workspaceId}/audit-events/${id}` };
+    },
+  },
+  {
+    route: 'GET /v2/tenants/:tenant/audit-events',
+    type: 'audit-event',
+    expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}/audit-events` }),
+  },
+  {
+    route: 'GET /v2/tenants/:tenant/audit-events/:id',
+    type: 'audit-event',
+    expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: async (c) => {
+      const id = await freshAuditEvent(c, null);
+      return { method: 'GET', path: `/v2/tenants/${c.world.tenantId}/audit-events/${id}` };
+    },
+  },
+  {
+    route: 'GET /v2/tenants/:tenant/auth-clients',
+    type: 'auth-client',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
+    prepare: (c) => ({ method: 'GET', path: `/v2/tenants/${c.world.tenantId}/auth-clients` }),
+  },
+  {
+    route: 'GET /v2/tenants/:tenant/auth-clients/:id',
+    type: 'auth-client',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 404, 403),
+    prepare: async (c) => ({
+      method: 'GET',
+      path: `/v2/tenants/${c.world.tenantId}/auth-clients/${await freshAuthClient(c)}`,
+    }),
+  },
+  {
+    route: 'POST /v2/tenants/:tenant/auth-clients',
+    type: 'auth-client',
+    expected: statuses(201, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: (c) => {
+      const name = uniqueName('client');
+      return {
+        method: 'POST',
+        path: `/v2/tenants/${c.world.tenantId}/auth-clients`,
+        body: { data: { type: 'auth-client', attributes: { name, auth_type: 'other' } } },
+        verify: async (ok) =>
+          assert.equal(
+            await c.prisma.authClient.count({ where: { tenantId: c.world.tenantId, name } }),
+            ok ? 1 : 0,
+          ),
+      };
+    },
+  },
+  {
+    route: 'PATCH /v2/tenants/:tenant/auth-clients/:id',
+    type: 'auth-client',
+    expected: statuses(200, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: async (c) => {
+      const id = await freshAuthClient(c);
+      const name = uniqueName('renamed');
+      return {
+        method: 'PATCH',
+        path: `/v2/tenants/${c.world.tenantId}/auth-clients/${id}`,
+        body: { data: { type: 'auth-client', id, attributes: { name } } },
+        verify: async (ok) =>
+          assert.equal((await c.prisma.authClient.findUniqueOrThrow({ where: { id } })).name === name, ok),
+      };
+    },
+  },
+  {
+    route: 'DELETE /v2/tenants/:tenant/auth-clients/:id',
+    expected: statuses(204, 403, 403, 403, 403, 403, 403, 404, 403),
+    prepare: async (c) => {
+      const id = await freshAuthClient(c);
+      return {
+        method: 'DELETE',
+        path: `/v2/tenants/${c.world.tenantId}/auth-clients/${id}`,
+        verify: async (ok) =>
+          assert.equal((await c.prisma.authClient.findUnique({ where: { id } })) === null, ok),
+      };
+    },
+  },
+  {
+    // A secret of an `other` auth-client: a caller allowed to refresh gets 409 without any
+    // provider call, so the row needs no token endpoint (test/refresh/refresh-route.test.ts
+    // covers the refresh itself).
+    route: 'POST /v2/workspaces/:workspace/secrets/:id/refresh',
+    code: 'refresh_not_supported',
+    expected: statuses(409, 404, 409, 409, 409, 403, 404, 404, 403),
+    prepare: async (c) => {
+      const id = await freshOtherSecret(c);
+      return { method: 'POST', path: `/v2/workspaces/${c.world.workspaceId}/secrets/${id}/refresh` };
     },
   },
   {
@@ -436,15 +637,19 @@ describe('tenancy: permission matrix (API.md §2)', () => {
   });
 
   for (const row of ROWS) {
-    describe(row.route, () => {
+    describe(rowTitle(row), () => {
       for (const actor of ACTORS) {
         const status = row.expected[actor];
         it(`${actor} → ${status}`, async () => {
-          const c: CaseContext = { world, prisma: t.prisma, actor };
+          const c: CaseContext = { world, prisma: t.prisma, keyRing: t.keyRing, actor };
           const prepared = await row.prepare(c);
           const res = await send(app, world.actors[actor].auth, prepared);
           if (status >= 400) {
-            const errors = expectError(res, status, status === 403 ? 'forbidden' : 'not_found');
+            const errors = expectError(
+              res,
+              status,
+              status === 403 ? 'forbidden' : status === 404 ? 'not_found' : row.code,
+            );
             assert.equal(errors.length, 1);
           } else {
             assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
@@ -461,4 +666,11 @@ describe('tenancy: permission matrix (API.md §2)', () => {
       }
     });
   }
+
+  it('has a row for every route of the route table (auth-secret rows: test/auth-secrets/auth-secret-permission-rows.ts)', () => {
+    const { withoutRow, unknown } = matrixGaps(t.routes, [...ROWS, ...AUTH_SECRET_ROWS]);
+    assert.ok(t.routes.length > 0, 'the app has a route table');
+    assert.deepEqual(withoutRow, [], 'routes without a permission-matrix row: add one per route');
+    assert.deepEqual(unknown, [], 'rows for routes the route table does not have');
+  });
 });

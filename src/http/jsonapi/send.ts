@@ -12,7 +12,3 @@ export function sendDocument(res: Response, status: number, document: unknown): 
   res.setHeader('Content-Length', body.length);
   res.end(body);
 }
-
-export function sendNoContent(res: Response): void {
-  res.status(204).end();
-}
