@@ -5,15 +5,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import { classifyAddress } from '../../src/refresh/outbound-guard.js';
 import {
+  type Actor,
   createClient,
+  createTenant,
   type Http,
   httpFor,
   JSONAPI,
   oauth2ClientAttributes,
-  track,
-} from '../auth-secrets/helpers.js';
-import { type Actor, createTenant } from '../support/factories.js';
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { track } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 const TOKEN_URL = '/data/attributes/oauth2/token_url';

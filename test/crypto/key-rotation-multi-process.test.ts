@@ -15,7 +15,7 @@ import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { ServiceProcess } from '../refresh/helpers/child-process.js';
 import { createIsolatedDatabase, type IsolatedDatabase } from '../refresh/helpers/isolated-database.js';
-import { type SeededTenant, seedTenant } from '../refresh/helpers/seed.js';
+import { type SeededTenant, seedTenant } from '../support/factories.js';
 import { expectError } from '../support/jsonapi-schema.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
 import { runToEnd } from '../support/processes.js';

@@ -13,10 +13,16 @@ import { applyMigrations } from '../../src/db/migrator.js';
 import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
-import { createClient, JSONAPI, marker, secretDocument } from '../auth-secrets/helpers.js';
 import { ServiceProcess } from '../refresh/helpers/child-process.js';
-import { createTenant, createWorkspace } from '../support/factories.js';
+import {
+  createClient,
+  createTenant,
+  createWorkspace,
+  JSONAPI,
+  secretDocument,
+} from '../support/factories.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
+import { marker } from '../support/secrets.js';
 import {
   destroyAllPostgresServers,
   POSTGRES_MISSING,

@@ -16,7 +16,7 @@ import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { CoordinationError, redisCoordinator } from '../../src/refresh/refresh-lease.js';
 import { ServiceProcess } from '../refresh/helpers/child-process.js';
-import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from '../refresh/helpers/seed.js';
+import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from '../support/factories.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
 import { testDatabaseIsEmbedded, testDatabaseUrl } from '../support/test-database.js';
 import { RedisServer, redisServerMissing } from './support/redis-server.js';

@@ -22,7 +22,7 @@ import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { RefreshModule } from '../../src/refresh/refresh-module.js';
-import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from '../refresh/helpers/seed.js';
+import { type SeededSecret, type SeededTenant, seedSecrets, seedTenant } from '../support/factories.js';
 import { assertJsonApiResponse, JSON_API_MEDIA_TYPE } from '../support/jsonapi-schema.js';
 import { OAuthTestServer } from '../support/oauth-server.js';
 import { capturedLogs } from '../support/test-app.js';

@@ -7,9 +7,17 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'mocha';
-import { createClient, createSecret, type Http, httpFor, track } from '../auth-secrets/helpers.js';
-import { type Actor, createTenant, createWorkspace } from '../support/factories.js';
+import {
+  type Actor,
+  createClient,
+  createSecret,
+  createTenant,
+  createWorkspace,
+  type Http,
+  httpFor,
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { track } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 interface Received {
