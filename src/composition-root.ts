@@ -79,7 +79,12 @@ export function wireApplication(parts: ApplicationParts): Application {
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
-    ...healthRoutes(prisma, parts.readinessProbes, databaseFailures),
+    ...healthRoutes(
+      prisma,
+      parts.readinessProbes,
+      databaseFailures,
+      Math.min(2000, Math.floor(config.requestTimeoutMs / 2)),
+    ),
     ...userRoutes(createUserService(prisma)),
     ...tenantRoutes(prisma),
     ...apiKeyRoutes(createApiKeyService(prisma)),

@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { DecryptionError } from '../crypto/envelope.js';
 import { isMissingKey, type MissingKeyReporter, missingKeyReporter } from '../crypto/missing-key.js';
+import { classifyDatabaseError, DatabaseFailureLog } from '../db/database-failures.js';
 import { CoordinationError } from './refresh-lease.js';
 import { BACKOFF_MAX_MS, backoffDelayMs } from './refresh-policy.js';
 import type { RefreshService } from './refresh-service.js';
@@ -42,6 +43,8 @@ export interface SweepStats {
 export class RefreshWorker {
   readonly #opts: RefreshWorkerOptions;
   readonly #log: Logger;
+  // A sweep fails every poll while the database is down: logged at a bounded rate, not a stack each time.
+  readonly #databaseFailures: DatabaseFailureLog;
   readonly #reportMissingKey: MissingKeyReporter;
   #running = false;
   #stopping = false;
@@ -51,6 +54,7 @@ export class RefreshWorker {
   constructor(opts: RefreshWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'refresh-worker' });
+    this.#databaseFailures = new DatabaseFailureLog(this.#log);
     this.#reportMissingKey = missingKeyReporter(this.#log);
   }
 
@@ -84,8 +88,11 @@ export class RefreshWorker {
       let outOfTime = false;
       try {
         outOfTime = (await this.sweep()).outOfTime;
+        this.#databaseFailures.recovered();
       } catch (err) {
-        this.#log.error({ err }, 'refresh sweep failed');
+        const databaseFailure = classifyDatabaseError(err);
+        if (databaseFailure) this.#databaseFailures.record(databaseFailure, err);
+        else this.#log.error({ err }, 'refresh sweep failed');
       }
       if (this.#stopping) break;
       // A sweep that hit its time budget left due secrets behind: go on at once, no poll pause.

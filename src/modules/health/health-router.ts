@@ -12,6 +12,8 @@ export function healthRoutes(
   prisma: PrismaClient,
   extraProbes: ReadinessProbe[] = [],
   databaseFailures?: DatabaseFailureLog,
+  // Below the request deadline, so a hanging dependency is reported as down, not as a 504.
+  probeTimeoutMs = 2000,
 ): RouteDefinition[] {
   const probes: ReadinessProbe[] = [
     {
@@ -42,7 +44,7 @@ export function healthRoutes(
         const failed: string[] = [];
         await Promise.all(
           probes.map((p) =>
-            withTimeout(p.check(), 2000).catch(() => {
+            withTimeout(p.check(), probeTimeoutMs).catch(() => {
               failed.push(p.name);
             }),
           ),
