@@ -157,7 +157,8 @@ describe('faults: PostgreSQL (API.md §7)', function () {
       .send({ data: { type: 'auth-secret', id: w.secretId, attributes: { name } } });
 
   it('database unreachable → 503 database_unavailable with Retry-After in time, /readyz names it, bounded logging, recovery without restart', async () => {
-    const { server, http } = await spawnServer();
+    // The worker sweeps every second, so its failed sweeps fall inside the outage too.
+    const { server, http } = await spawnServer({ REFRESH_POLL_SECONDS: '1' });
     const w = await world(http);
     const load = async (count: number, concurrency: number) => {
       const answers: Answer[] = [];
@@ -183,9 +184,12 @@ describe('faults: PostgreSQL (API.md §7)', function () {
     assert.deepEqual(summary(before).byStatus, { 200: 60 }, JSON.stringify(summary(before)));
 
     await pgServer.stop();
+    const stoppedAt = performance.now();
     const logFrom = server.text.length;
     const during = await load(300, 20);
     const ready = await timed(http.get('/readyz'));
+    // At least three worker sweeps fail before the log is counted.
+    await sleep(Math.max(0, 3500 - (performance.now() - stoppedAt)));
     const logged = problemLines(server, logFrom);
     console.log(
       '      outage:',
