@@ -6,7 +6,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import japi from 'ts-japi';
 import { classifyDatabaseError, type DatabaseFailureLog } from '../db/database-failures.js';
-import { ApiError, type ApiErrorItem, databaseUnavailable } from './errors.js';
+import { ApiError, type ApiErrorItem, databaseUnavailable } from '../errors/api-error.js';
 import { sendDocument } from './jsonapi/send.js';
 import { routeOf } from './mount-routes.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';

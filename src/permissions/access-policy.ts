@@ -4,8 +4,8 @@
 import type { Principal } from '../auth/principal.js';
 import { createBatchLoader, uuidParts } from '../db/batch-loader.js';
 import type { Sql } from '../db/prisma-client.js';
-import { forbidden, notFound } from '../http/errors.js';
-import { isUuid } from '../http/jsonapi/query.js';
+import { isUuid } from '../db/uuid7.js';
+import { forbidden, notFound } from '../errors/api-error.js';
 import {
   ALL_TENANT_PERMISSIONS,
   ALL_WORKSPACE_PERMISSIONS,

@@ -1,7 +1,7 @@
 // What can go wrong when asking an OAuth2 provider for a new token, in the terms the failure
 // policy needs: `rejected` is permanent (the grant or the client is refused, retrying cannot help);
 // every other kind is transient and leaves the stored secret as it was.
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors/api-error.js';
 import { redactCredentials, redactKnownExact } from './credential-redaction.js';
 
 export type ProviderErrorKind =

@@ -6,7 +6,7 @@
 // and the in-process single flight in front of this is all the coordination needed.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors/api-error.js';
 import type { ProviderErrorKind } from './provider-error.js';
 
 /**

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { type Authenticate, AuthenticationError } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/config.js';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors/api-error.js';
 import { routeOf } from '../http/mount-routes.js';
 import { clientAddressKey } from './client-address.js';
 import { createLimiter, type LimitDecision } from './rate-limiter.js';
