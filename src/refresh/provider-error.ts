@@ -18,14 +18,6 @@ export type ProviderErrorKind =
   /** The token URL is not allowed (scheme, or resolves to a non-public address). */
   | 'blocked';
 
-export const TRANSIENT_KINDS: readonly ProviderErrorKind[] = [
-  'timeout',
-  'unreachable',
-  'provider_error',
-  'invalid_response',
-  'blocked',
-];
-
 export class ProviderError extends Error {
   override name = 'ProviderError';
 
@@ -39,10 +31,6 @@ export class ProviderError extends Error {
     readonly oauthError?: string,
   ) {
     super(detail);
-  }
-
-  get transient(): boolean {
-    return this.kind !== 'rejected';
   }
 }
 
