@@ -7,7 +7,7 @@ import { wireApplication } from './composition-root.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { openInfrastructure } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
-import { closeRedis, openRedis } from './refresh/redis-connection.js';
+import { closeRedis, openRedis } from './redis/redis-connection.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();

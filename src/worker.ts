@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { ConfigError, loadConfig } from './config/config.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
-import { closeRedis, openRedis } from './refresh/redis-connection.js';
+import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
 
 async function main(): Promise<void> {
