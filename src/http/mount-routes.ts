@@ -12,6 +12,7 @@ import type { AccessPolicy } from '../permissions/access-policy.js';
 import { baseUrlFor, createLinks } from './jsonapi/links.js';
 import { parseQuery } from './jsonapi/query.js';
 import { sendDocument } from './jsonapi/send.js';
+import { receivedAtOf, requestIdOf, setPrincipal, setRoute } from './request-locals.js';
 import type { RequestContext, RouteDefinition } from './route-table.js';
 import type { SchemaRegistry } from './validation/schema-registry.js';
 
@@ -47,8 +48,8 @@ export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies):
       if (found === 'undecodable') undecodable = true;
       if (!found || found === 'undecodable') continue;
       req.params = found.params;
-      res.locals.route = route.path;
-      handle(route, deps, req)
+      setRoute(res, route.path);
+      handle(route, deps, req, res)
         .then((result) => {
           // Answered already (the request deadline's 504): nothing more may be written.
           if (res.headersSent) return;
@@ -74,23 +75,17 @@ function matchOrNothing(matches: MatchFunction<Record<string, string>>, path: st
   }
 }
 
-/** The route pattern a request matched ("/v2/workspaces/:workspace"), for log lines. */
-export function routeOf(res: Response | { locals?: Record<string, unknown> }): string | undefined {
-  const route = res.locals?.route;
-  return typeof route === 'string' ? route : undefined;
-}
-
-async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request) {
+async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request, res: Response) {
   const ctx = {
     req,
-    requestId: String(requestLocals(req).requestId ?? ''),
-    receivedAt: (requestLocals(req).receivedAt as Date | undefined) ?? new Date(),
+    requestId: requestIdOf(res) ?? '',
+    receivedAt: receivedAtOf(res) ?? new Date(),
     params: req.params,
   } as RequestContext;
   ctx.links = createLinks(baseUrlFor(req, deps.publicUrl));
   if (route.access.kind !== 'public') {
     ctx.principal = await deps.authenticate(req.headers.authorization);
-    requestLocals(req).principal = ctx.principal;
+    setPrincipal(res, ctx.principal);
     await authorize(route, deps, ctx, ctx.principal);
   }
   // Query and body are checked independently and their problems reported together
@@ -166,11 +161,6 @@ async function authorize(
       return;
     }
   }
-}
-
-/** Per-request values shared with the logger and error handler. */
-export function requestLocals(req: Request): Record<string, unknown> {
-  return (req.res?.locals ?? {}) as Record<string, unknown>;
 }
 
 /**

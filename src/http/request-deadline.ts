@@ -12,7 +12,6 @@ export function requestDeadline(timeoutMs: number) {
   return (_req: Request, res: Response, next: NextFunction) => {
     const timer = setTimeout(() => {
       if (res.headersSent || res.writableEnded) return;
-      res.locals.timedOut = true;
       // The connection stays usable only if the request body was read; otherwise close it after.
       res.setHeader('Connection', 'close');
       renderErrors(res, requestTimeout(timeoutMs));
