@@ -97,7 +97,6 @@ export function wireApplication(parts: ApplicationParts): Application {
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
-    prisma,
     logger,
     routes,
     policy,

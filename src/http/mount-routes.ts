@@ -5,9 +5,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type MatchFunction, match } from 'path-to-regexp';
 import type { Authenticate } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import { isUuid } from '../db/uuid7.js';
-import { ApiError, type ApiErrorItem, badRequest, forbidden, notFound } from '../errors/api-error.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { ApiError, type ApiErrorItem, badRequest, notFound } from '../errors/api-error.js';
 import type { AccessPolicy } from '../permissions/access-policy.js';
 import { baseUrlFor, createLinks } from './jsonapi/links.js';
 import { parseQuery } from './jsonapi/query.js';
@@ -17,7 +15,6 @@ import type { RequestContext, RouteDefinition } from './route-table.js';
 import type { SchemaRegistry } from './validation/schema-registry.js';
 
 export interface RouteDependencies {
-  prisma: PrismaClient;
   authenticate: Authenticate;
   policy: AccessPolicy;
   schemas: SchemaRegistry;
@@ -146,18 +143,10 @@ async function authorize(
       return;
     }
     case 'user': {
-      const raw = param('user');
-      const targetId = raw === 'me' ? principal.userId : raw;
-      if (!isUuid(targetId)) throw notFound('user');
-      const target = await deps.prisma.user.findFirst({
-        where: { id: targetId, tenantId: principal.tenantId },
-        select: { id: true },
-      });
-      if (!target) throw notFound('user');
-      ctx.targetUserId = target.id;
-      ctx.isSelf = target.id === principal.userId;
-      ctx.tenantPermissions = deps.policy.requireTenant(principal, principal.tenantId, null);
-      if (!ctx.isSelf && !ctx.tenantPermissions.has(rule.permission)) throw forbidden(rule.permission);
+      const access = await deps.policy.requireUser(principal, param('user'), rule.permission);
+      ctx.targetUserId = access.targetUserId;
+      ctx.isSelf = access.isSelf;
+      ctx.tenantPermissions = access.tenantPermissions;
       return;
     }
   }

@@ -109,13 +109,35 @@ export function createAccessPolicy(sql: Sql) {
       return access;
     },
 
-    requireTenant(principal: Principal, tenantId: string, permission: TenantPermission | null) {
-      const permissions = tenantPermissionsOf(principal, tenantId);
-      if (!permissions) throw notFound('tenant');
-      if (permission && !permissions.has(permission)) throw forbidden(permission);
-      return permissions;
+    requireTenant,
+
+    /**
+     * Routes about one user ("me" or an id): the user must be in the caller's tenant (else 404);
+     * a user may act on themselves, anyone else needs `permission` in the tenant (else 403).
+     */
+    async requireUser(principal: Principal, userParam: string, permission: TenantPermission) {
+      const targetId = userParam === 'me' ? principal.userId : userParam;
+      if (!isUuid(targetId)) throw notFound('user');
+      const { rows } = await sql.query<{ id: string }>({
+        name: 'access-find-user',
+        text: 'SELECT id::text AS id FROM users WHERE id = $1::uuid AND tenant_id = $2::uuid',
+        values: [targetId, principal.tenantId],
+      });
+      const target = rows[0];
+      if (!target) throw notFound('user');
+      const isSelf = target.id === principal.userId;
+      const tenantPermissions = requireTenant(principal, principal.tenantId, null);
+      if (!isSelf && !tenantPermissions.has(permission)) throw forbidden(permission);
+      return { targetUserId: target.id, isSelf, tenantPermissions };
     },
   };
+}
+
+function requireTenant(principal: Principal, tenantId: string, permission: TenantPermission | null) {
+  const permissions = tenantPermissionsOf(principal, tenantId);
+  if (!permissions) throw notFound('tenant');
+  if (permission && !permissions.has(permission)) throw forbidden(permission);
+  return permissions;
 }
 
 export type AccessPolicy = ReturnType<typeof createAccessPolicy>;
