@@ -9,6 +9,7 @@ import { openInfrastructure, StartupError } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
 import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
+import { installShutdown } from './shutdown.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -41,27 +42,16 @@ async function main(): Promise<void> {
   const worker = refresh.createWorker();
   worker.start();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await worker.stop();
-    await refresh.service.idle();
-    await closeRedis(redis);
-    await infra.close();
-    logger.info('stopped');
-    logger.flush();
-    process.exitCode = 0;
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      });
-    });
-  }
+  installShutdown({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    closeResources: async () => {
+      await worker.stop();
+      await refresh.service.idle();
+      await closeRedis(redis);
+      await infra.close();
+    },
+  });
 }
 
 main().catch((err: unknown) => {
