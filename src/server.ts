@@ -2,11 +2,12 @@
 // Stops cleanly on SIGTERM/SIGINT: no new connections, in-flight requests finish, then the
 // database (and the embedded PGlite with its lock) is closed.
 import { wireApplication } from './composition-root.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfig } from './config/config.js';
 import { openInfrastructure } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
 import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { installShutdown } from './shutdown.js';
+import { closeOnError, exitOnStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -55,24 +56,4 @@ async function main(): Promise<void> {
   });
 }
 
-function closeOnError(infra: { close(): Promise<void> }) {
-  return async (err: unknown): Promise<never> => {
-    await infra.close().catch(() => undefined);
-    throw err;
-  };
-}
-
-main().catch((err: unknown) => {
-  if (
-    err instanceof ConfigError ||
-    (err instanceof Error && err.name === 'StartupError') ||
-    (err instanceof Error && err.name === 'KeyRingError')
-  ) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    process.stderr.write(
-      `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-  }
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure);
