@@ -34,8 +34,8 @@ import { userRoutes } from './modules/users/user-router.js';
 import { createUserService } from './modules/users/user-service.js';
 import { workspaceRoutes } from './modules/workspaces/workspace-router.js';
 import { createWorkspaceService } from './modules/workspaces/workspace-service.js';
+import { metricsHandler } from './observability/metrics-handler.js';
 import { createAccessPolicy } from './permissions/access-policy.js';
-import { metricsHandler } from './refresh/refresh-metrics.js';
 import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
 import { createRateLimits } from './security/rate-limits.js';
@@ -102,7 +102,6 @@ export function wireApplication(parts: ApplicationParts): Application {
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
-    prisma,
     logger,
     routes,
     policy,

@@ -1,13 +1,13 @@
 // Entry point of `npm start`: configuration → infrastructure → application → listen.
 // Stops cleanly on SIGTERM/SIGINT: no new connections, in-flight requests finish, then the
 // database (and the embedded PGlite with its lock) is closed.
-import type { Server } from 'node:http';
-import type { Logger } from 'pino';
 import { wireApplication } from './composition-root.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfig } from './config/config.js';
 import { openInfrastructure } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
-import { closeRedis, openRedis } from './refresh/redis-connection.js';
+import { closeRedis, openRedis } from './redis/redis-connection.js';
+import { installShutdown } from './shutdown.js';
+import { closeOnError, exitOnStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -43,64 +43,17 @@ async function main(): Promise<void> {
   // and side by side with other servers and `npm run worker` processes when REDIS_URL is set.
   const worker = refresh.createWorker();
   worker.start();
-  installShutdown(server, logger, config.shutdownTimeoutMs, async () => {
-    await worker.stop();
-    await refresh.service.idle();
-    if (redis) await closeRedis(redis);
-    await infra.close();
+  installShutdown({
+    logger,
+    server,
+    timeoutMs: config.shutdownTimeoutMs,
+    closeResources: async () => {
+      await worker.stop();
+      await refresh.service.idle();
+      if (redis) await closeRedis(redis);
+      await infra.close();
+    },
   });
 }
 
-function closeOnError(infra: { close(): Promise<void> }) {
-  return async (err: unknown): Promise<never> => {
-    await infra.close().catch(() => undefined);
-    throw err;
-  };
-}
-
-function installShutdown(
-  server: Server,
-  logger: Logger,
-  timeoutMs: number,
-  closeResources: () => Promise<void>,
-) {
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    // Requests already running may finish; idle keep-alive sockets are closed now, the rest at the deadline.
-    const deadline = setTimeout(() => server.closeAllConnections(), timeoutMs);
-    deadline.unref();
-    server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    clearTimeout(deadline);
-    await closeResources();
-    logger.info('stopped');
-    logger.flush();
-    process.exitCode = 0;
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((err) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      });
-    });
-  }
-}
-
-main().catch((err: unknown) => {
-  if (
-    err instanceof ConfigError ||
-    (err instanceof Error && err.name === 'StartupError') ||
-    (err instanceof Error && err.name === 'KeyRingError')
-  ) {
-    process.stderr.write(`${err.message}\n`);
-  } else {
-    process.stderr.write(
-      `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-    );
-  }
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure);

@@ -4,11 +4,13 @@
 // worker itself; and without Redis a separate worker could race the servers' on-demand refreshes.
 // SIGTERM/SIGINT: stop claiming, finish the refreshes in flight, close Redis and the database.
 import { Registry } from 'prom-client';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfig } from './config/config.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
-import { closeRedis, openRedis } from './refresh/redis-connection.js';
+import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
+import { installShutdown } from './shutdown.js';
+import { closeOnError, exitOnStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -26,10 +28,7 @@ async function main(): Promise<void> {
     );
   }
   const infra = await openInfrastructure(config, logger, 'server');
-  const redis = await openRedis(config.redisUrl, logger).catch(async (err: unknown) => {
-    await infra.close().catch(() => undefined);
-    throw err;
-  });
+  const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
   const refresh = createRefreshModule({
     prisma: infra.prisma,
     config,
@@ -41,37 +40,16 @@ async function main(): Promise<void> {
   const worker = refresh.createWorker();
   worker.start();
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await worker.stop();
-    await refresh.service.idle();
-    await closeRedis(redis);
-    await infra.close();
-    logger.info('stopped');
-    logger.flush();
-    process.exitCode = 0;
-  };
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    process.on(signal, () => {
-      stop(signal).catch((err: unknown) => {
-        logger.error({ err }, 'error during shutdown');
-        process.exit(1);
-      });
-    });
-  }
+  installShutdown({
+    logger,
+    timeoutMs: config.shutdownTimeoutMs,
+    closeResources: async () => {
+      await worker.stop();
+      await refresh.service.idle();
+      await closeRedis(redis);
+      await infra.close();
+    },
+  });
 }
 
-main().catch((err: unknown) => {
-  const known =
-    err instanceof ConfigError ||
-    (err instanceof Error && ['StartupError', 'KeyRingError'].includes(err.name));
-  process.stderr.write(
-    known && err instanceof Error
-      ? `${err.message}\n`
-      : `Failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+main().catch(exitOnStartupFailure);

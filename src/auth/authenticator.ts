@@ -2,8 +2,8 @@
 // was wrong (unknown email, unknown key, wrong secret, revoked, expired), and costs the same work.
 import { createBatchLoader, uuidParts } from '../db/batch-loader.js';
 import type { Sql } from '../db/prisma-client.js';
+import { ApiError, unauthorized } from '../errors/api-error.js';
 import type { TenantRole } from '../generated/prisma/enums.js';
-import { ApiError, unauthorized } from '../http/errors.js';
 import { parseApiKey, secretMatches } from './api-key-token.js';
 import type { Principal } from './principal.js';
 

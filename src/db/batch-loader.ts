@@ -7,7 +7,7 @@
 // sees the database as of a moment after its arrival — a key revoked before the request came in is
 // seen as revoked. Nothing is cached between batches (cache: false).
 import DataLoader from 'dataloader';
-import { isUuid } from '../http/jsonapi/query.js';
+import { isUuid } from '../db/uuid7.js';
 
 /** Upper bound per statement: keeps one batch's query and result small. */
 const MAX_BATCH = 200;

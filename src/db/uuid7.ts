@@ -11,3 +11,8 @@ export function randomUUID7(now = Date.now()): string {
   const hex = bytes.toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Any UUID version, checked before an id from a path or filter reaches a query (a malformed id is "not found", not a database error). */
+export const isUuid = (s: string) => UUID_RE.test(s);

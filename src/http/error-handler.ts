@@ -6,10 +6,10 @@ import type { NextFunction, Request, Response } from 'express';
 import type { Logger } from 'pino';
 import japi from 'ts-japi';
 import { classifyDatabaseError, type DatabaseFailureLog } from '../db/database-failures.js';
-import { ApiError, type ApiErrorItem, databaseUnavailable } from './errors.js';
+import { ApiError, type ApiErrorItem, databaseUnavailable } from '../errors/api-error.js';
 import { sendDocument } from './jsonapi/send.js';
-import { routeOf } from './mount-routes.js';
 import { isNulCharacterError, nulCharacterError } from './nul-characters.js';
+import { requestIdOf, routeOf } from './request-locals.js';
 
 const errorSerializer = new japi.ErrorSerializer<ApiErrorItem & { statusText: string }>({
   version: '1.1',
@@ -108,7 +108,7 @@ export function createErrorHandler(logger: Logger, databaseFailures?: DatabaseFa
     if (known) return renderErrors(res, known);
     if (isNulCharacterError(err)) return renderErrors(res, nulCharacterError(req.body));
     // Log the error itself only: it may not hold request data, and the request log line carries the rest.
-    logger.error({ err, requestId: res.locals.requestId, route: routeOf(res) }, 'unhandled error');
+    logger.error({ err, requestId: requestIdOf(res), route: routeOf(res) }, 'unhandled error');
     renderErrors(res, new ApiError({ status: 500, code: 'internal_error', title: 'Internal server error' }));
   };
 }

@@ -5,17 +5,16 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { type MatchFunction, match } from 'path-to-regexp';
 import type { Authenticate } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { ApiError, type ApiErrorItem, badRequest, notFound } from '../errors/api-error.js';
 import type { AccessPolicy } from '../permissions/access-policy.js';
-import { ApiError, type ApiErrorItem, badRequest, forbidden, notFound } from './errors.js';
 import { baseUrlFor, createLinks } from './jsonapi/links.js';
-import { isUuid, parseQuery } from './jsonapi/query.js';
+import { parseQuery } from './jsonapi/query.js';
 import { sendDocument } from './jsonapi/send.js';
+import { receivedAtOf, requestIdOf, setPrincipal, setRoute } from './request-locals.js';
 import type { RequestContext, RouteDefinition } from './route-table.js';
 import type { SchemaRegistry } from './validation/schema-registry.js';
 
 export interface RouteDependencies {
-  prisma: PrismaClient;
   authenticate: Authenticate;
   policy: AccessPolicy;
   schemas: SchemaRegistry;
@@ -46,8 +45,8 @@ export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies):
       if (found === 'undecodable') undecodable = true;
       if (!found || found === 'undecodable') continue;
       req.params = found.params;
-      res.locals.route = route.path;
-      handle(route, deps, req)
+      setRoute(res, route.path);
+      handle(route, deps, req, res)
         .then((result) => {
           // Answered already (the request deadline's 504): nothing more may be written.
           if (res.headersSent) return;
@@ -73,23 +72,17 @@ function matchOrNothing(matches: MatchFunction<Record<string, string>>, path: st
   }
 }
 
-/** The route pattern a request matched ("/v2/workspaces/:workspace"), for log lines. */
-export function routeOf(res: Response | { locals?: Record<string, unknown> }): string | undefined {
-  const route = res.locals?.route;
-  return typeof route === 'string' ? route : undefined;
-}
-
-async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request) {
+async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request, res: Response) {
   const ctx = {
     req,
-    requestId: String(requestLocals(req).requestId ?? ''),
-    receivedAt: (requestLocals(req).receivedAt as Date | undefined) ?? new Date(),
+    requestId: requestIdOf(res) ?? '',
+    receivedAt: receivedAtOf(res) ?? new Date(),
     params: req.params,
   } as RequestContext;
   ctx.links = createLinks(baseUrlFor(req, deps.publicUrl));
   if (route.access.kind !== 'public') {
     ctx.principal = await deps.authenticate(req.headers.authorization);
-    requestLocals(req).principal = ctx.principal;
+    setPrincipal(res, ctx.principal);
     await authorize(route, deps, ctx, ctx.principal);
   }
   // Query and body are checked independently and their problems reported together
@@ -150,26 +143,13 @@ async function authorize(
       return;
     }
     case 'user': {
-      const raw = param('user');
-      const targetId = raw === 'me' ? principal.userId : raw;
-      if (!isUuid(targetId)) throw notFound('user');
-      const target = await deps.prisma.user.findFirst({
-        where: { id: targetId, tenantId: principal.tenantId },
-        select: { id: true },
-      });
-      if (!target) throw notFound('user');
-      ctx.targetUserId = target.id;
-      ctx.isSelf = target.id === principal.userId;
-      ctx.tenantPermissions = deps.policy.requireTenant(principal, principal.tenantId, null);
-      if (!ctx.isSelf && !ctx.tenantPermissions.has(rule.permission)) throw forbidden(rule.permission);
+      const access = await deps.policy.requireUser(principal, param('user'), rule.permission);
+      ctx.targetUserId = access.targetUserId;
+      ctx.isSelf = access.isSelf;
+      ctx.tenantPermissions = access.tenantPermissions;
       return;
     }
   }
-}
-
-/** Per-request values shared with the logger and error handler. */
-export function requestLocals(req: Request): Record<string, unknown> {
-  return (req.res?.locals ?? {}) as Record<string, unknown>;
 }
 
 /**

@@ -4,7 +4,7 @@
 // point at every string of the request document that holds the character. Detected on failure
 // rather than rejected up front, because values stored encrypted (auth-secret credentials) may
 // legitimately contain it.
-import { ApiError, type ApiErrorItem } from './errors.js';
+import { ApiError, type ApiErrorItem } from '../errors/api-error.js';
 
 const NUL = '\u0000';
 const NUL_SQLSTATES = new Set(['22021', '22P05']);

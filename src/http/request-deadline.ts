@@ -5,14 +5,13 @@
 // handler. The handler is not stopped (JavaScript cannot cancel it); whatever it sends later is
 // dropped: mountRoutes and the error handler skip responses already sent.
 import type { NextFunction, Request, Response } from 'express';
+import { requestTimeout } from '../errors/api-error.js';
 import { renderErrors } from './error-handler.js';
-import { requestTimeout } from './errors.js';
 
 export function requestDeadline(timeoutMs: number) {
   return (_req: Request, res: Response, next: NextFunction) => {
     const timer = setTimeout(() => {
       if (res.headersSent || res.writableEnded) return;
-      res.locals.timedOut = true;
       // The connection stays usable only if the request body was read; otherwise close it after.
       res.setHeader('Connection', 'close');
       renderErrors(res, requestTimeout(timeoutMs));

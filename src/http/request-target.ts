@@ -5,7 +5,7 @@
 // 400 rather than resolved. When they agree, the request is served like its origin-form
 // equivalent; links come from PUBLIC_URL or Host and from the parsed path (src/http/jsonapi/links.ts).
 import type { NextFunction, Request, Response } from 'express';
-import { badRequest } from './errors.js';
+import { badRequest } from '../errors/api-error.js';
 
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 

@@ -5,6 +5,7 @@
 // anything logged by hand.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Logger, pino } from 'pino';
+import { principalOf, requestIdOf, routeOf } from '../http/request-locals.js';
 
 export const REDACT_PATHS = [
   'authorization',
@@ -33,13 +34,6 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
   );
 }
 
-interface RequestLocals {
-  requestId?: string;
-  principal?: { userId?: string; apiKeyId?: string };
-  /** Set by src/http/mount-routes.ts when a route matched. */
-  route?: unknown;
-}
-
 /**
  * One line per request, written when the response finishes (or the connection closes first).
  * Hand-written rather than pino-http: pino-http builds two or three child loggers per request
@@ -54,7 +48,11 @@ export function createRequestLogger(logger: Logger) {
     { level: logger.level, base: logger.bindings() },
     (logger as unknown as Record<symbol, NodeJS.WritableStream>)[pino.symbols.streamSym] as never,
   );
-  return (req: IncomingMessage, res: ServerResponse & { locals?: RequestLocals }, next: () => void) => {
+  return (
+    req: IncomingMessage,
+    res: ServerResponse & { locals?: Record<string, unknown> },
+    next: () => void,
+  ) => {
     const started = performance.now();
     let logged = false;
     const done = () => {
@@ -62,13 +60,12 @@ export function createRequestLogger(logger: Logger) {
       logged = true;
       res.removeListener('finish', done);
       res.removeListener('close', done);
-      const locals = res.locals ?? {};
-      const principal = locals.principal;
+      const principal = principalOf(res);
       const statusCode = res.statusCode;
       const line = {
-        req: { id: locals.requestId ?? '', method: req.method, url: (req.url ?? '').split('?')[0] },
+        req: { id: requestIdOf(res) ?? '', method: req.method, url: (req.url ?? '').split('?')[0] },
         // The route pattern ("/v2/workspaces/:workspace/secrets/:secret"): groups requests by endpoint.
-        route: typeof locals.route === 'string' ? locals.route : undefined,
+        route: routeOf(res),
         actor: principal ? { user_id: principal.userId, api_key_id: principal.apiKeyId } : undefined,
         res: { statusCode },
         responseTime: Math.round(performance.now() - started),

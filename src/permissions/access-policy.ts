@@ -4,8 +4,8 @@
 import type { Principal } from '../auth/principal.js';
 import { createBatchLoader, uuidParts } from '../db/batch-loader.js';
 import type { Sql } from '../db/prisma-client.js';
-import { forbidden, notFound } from '../http/errors.js';
-import { isUuid } from '../http/jsonapi/query.js';
+import { isUuid } from '../db/uuid7.js';
+import { forbidden, notFound } from '../errors/api-error.js';
 import {
   ALL_TENANT_PERMISSIONS,
   ALL_WORKSPACE_PERMISSIONS,
@@ -109,13 +109,35 @@ export function createAccessPolicy(sql: Sql) {
       return access;
     },
 
-    requireTenant(principal: Principal, tenantId: string, permission: TenantPermission | null) {
-      const permissions = tenantPermissionsOf(principal, tenantId);
-      if (!permissions) throw notFound('tenant');
-      if (permission && !permissions.has(permission)) throw forbidden(permission);
-      return permissions;
+    requireTenant,
+
+    /**
+     * Routes about one user ("me" or an id): the user must be in the caller's tenant (else 404);
+     * a user may act on themselves, anyone else needs `permission` in the tenant (else 403).
+     */
+    async requireUser(principal: Principal, userParam: string, permission: TenantPermission) {
+      const targetId = userParam === 'me' ? principal.userId : userParam;
+      if (!isUuid(targetId)) throw notFound('user');
+      const { rows } = await sql.query<{ id: string }>({
+        name: 'access-find-user',
+        text: 'SELECT id::text AS id FROM users WHERE id = $1::uuid AND tenant_id = $2::uuid',
+        values: [targetId, principal.tenantId],
+      });
+      const target = rows[0];
+      if (!target) throw notFound('user');
+      const isSelf = target.id === principal.userId;
+      const tenantPermissions = requireTenant(principal, principal.tenantId, null);
+      if (!isSelf && !tenantPermissions.has(permission)) throw forbidden(permission);
+      return { targetUserId: target.id, isSelf, tenantPermissions };
     },
   };
+}
+
+function requireTenant(principal: Principal, tenantId: string, permission: TenantPermission | null) {
+  const permissions = tenantPermissionsOf(principal, tenantId);
+  if (!permissions) throw notFound('tenant');
+  if (permission && !permissions.has(permission)) throw forbidden(permission);
+  return permissions;
 }
 
 export type AccessPolicy = ReturnType<typeof createAccessPolicy>;

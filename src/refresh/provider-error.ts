@@ -1,7 +1,7 @@
 // What can go wrong when asking an OAuth2 provider for a new token, in the terms the failure
 // policy needs: `rejected` is permanent (the grant or the client is refused, retrying cannot help);
 // every other kind is transient and leaves the stored secret as it was.
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors/api-error.js';
 import { redactCredentials, redactKnownExact } from './credential-redaction.js';
 
 export type ProviderErrorKind =
@@ -18,14 +18,6 @@ export type ProviderErrorKind =
   /** The token URL is not allowed (scheme, or resolves to a non-public address). */
   | 'blocked';
 
-export const TRANSIENT_KINDS: readonly ProviderErrorKind[] = [
-  'timeout',
-  'unreachable',
-  'provider_error',
-  'invalid_response',
-  'blocked',
-];
-
 export class ProviderError extends Error {
   override name = 'ProviderError';
 
@@ -39,10 +31,6 @@ export class ProviderError extends Error {
     readonly oauthError?: string,
   ) {
     super(detail);
-  }
-
-  get transient(): boolean {
-    return this.kind !== 'rejected';
   }
 }
 

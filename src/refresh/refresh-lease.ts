@@ -1,4 +1,4 @@
-// Cross-process single flight (issue 4 §2). With Redis, the process that takes a secret's lease
+// Cross-process single flight. With Redis, the process that takes a secret's lease
 // calls the provider; every other process waits for the lease to go and reads the outcome the
 // owner left behind, keyed by the owner's token. The lease is released only by its owner
 // (compare-and-delete in Lua), its TTL exceeds the provider timeout, and the owner extends it
@@ -6,7 +6,7 @@
 // and the in-process single flight in front of this is all the coordination needed.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { ApiError } from '../http/errors.js';
+import { ApiError } from '../errors/api-error.js';
 import type { ProviderErrorKind } from './provider-error.js';
 
 /**

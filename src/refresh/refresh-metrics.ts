@@ -1,7 +1,6 @@
-// Prometheus metrics of the refresher (issue 4 §7). Registered on a Registry passed in, never on
+// Prometheus metrics of the refresher. Registered on a Registry passed in, never on
 // prom-client's global one, so tests can build several apps in one process. No label ever holds
 // a tenant, secret id or URL: cardinality stays fixed and nothing identifying leaks.
-import type { RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type RefreshTrigger = 'request' | 'worker';
@@ -48,15 +47,5 @@ export function createRefreshMetrics(registry: Registry, countDue?: () => Promis
         }
       },
     }),
-  };
-}
-
-/** GET /metrics: Prometheus text format, not a JSON:API document. */
-export function metricsHandler(registry: Registry): RequestHandler {
-  return (_req, res, next) => {
-    registry.metrics().then((text) => {
-      res.status(200).setHeader('Content-Type', registry.contentType);
-      res.end(text);
-    }, next);
   };
 }

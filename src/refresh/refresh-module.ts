@@ -8,7 +8,7 @@ import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createProviderClient } from './provider-client.js';
 import { localCoordinator, redisCoordinator } from './refresh-lease.js';
-import { createRefreshMetrics, type RefreshMetrics } from './refresh-metrics.js';
+import { createRefreshMetrics } from './refresh-metrics.js';
 import { createRefreshService, type RefreshService } from './refresh-service.js';
 import { createRefreshStore, type RefreshStore } from './refresh-store.js';
 import { RefreshWorker, type RefreshWorkerOptions } from './refresh-worker.js';
@@ -28,7 +28,6 @@ export interface RefreshModuleOptions {
 export interface RefreshModule {
   store: RefreshStore;
   service: RefreshService;
-  metrics: RefreshMetrics;
   /** A worker for this process (not started); tests may override its tuning. */
   createWorker(tuning?: Partial<WorkerTuning>): RefreshWorker;
 }
@@ -71,7 +70,6 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   return {
     store,
     service,
-    metrics,
     createWorker: (tuning = {}) =>
       new RefreshWorker({
         store,

@@ -1,4 +1,4 @@
-// The failure policy (issue 4 §4) as pure functions, so it is tested without clocks or providers.
+// The failure policy as pure functions, so it is tested without clocks or providers.
 //  - rejected grant        → state error at once; the worker stops (it only claims `ready` rows).
 //  - transient, token valid → stays ready; retry after exponential backoff with jitter.
 //  - transient, token expired after MIN_FAILURES_BEFORE_ERROR consecutive failures → state error.

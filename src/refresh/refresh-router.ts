@@ -2,8 +2,8 @@
 // when the provider rejected the grant, errored) resource; 502/504 with nothing changed when the
 // provider failed; 409 refresh_not_supported for non-oauth2 secrets.
 import { DecryptionError } from '../crypto/envelope.js';
-import { conflict, notFound } from '../http/errors.js';
-import { isUuid } from '../http/jsonapi/query.js';
+import { isUuid } from '../db/uuid7.js';
+import { conflict, notFound } from '../errors/api-error.js';
 import { resourceResult } from '../http/responses.js';
 import { access, type RouteDefinition } from '../http/route-table.js';
 import { auditActorOf } from '../modules/audit-events/audit-recorder.js';

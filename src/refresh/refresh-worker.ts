@@ -1,4 +1,4 @@
-// Renews OAuth2 tokens ahead of expiry (issue 4 §3). Each sweep walks the due secrets by cursor
+// Renews OAuth2 tokens ahead of expiry. Each sweep walks the due secrets by cursor
 // (expires_at, id), claiming only as many as it has free slots so a claim never waits in a queue,
 // and runs at most `concurrency` refreshes at once. Every secret goes through the same refresh
 // service as POST …/refresh, so the worker and an on-demand refresh never both call the provider.

@@ -11,8 +11,8 @@ import type { Logger } from 'pino';
 import { type Authenticate, AuthenticationError } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/config.js';
-import { ApiError } from '../http/errors.js';
-import { routeOf } from '../http/mount-routes.js';
+import { ApiError } from '../errors/api-error.js';
+import { requestIdOf, routeOf, setPrincipal } from '../http/request-locals.js';
 import { clientAddressKey } from './client-address.js';
 import { createLimiter, type LimitDecision } from './rate-limiter.js';
 
@@ -109,7 +109,7 @@ export function createRateLimits({ config, redis, logger }: RateLimitDependencie
   };
 
   const recordAuthFailures: ErrorRequestHandler = (err, req, res, next) => {
-    if (err instanceof RateLimitError && err.principal) res.locals.principal = err.principal;
+    if (err instanceof RateLimitError && err.principal) setPrincipal(res, err.principal);
     if (!(err instanceof AuthenticationError)) return next(err);
     // Never the presented credentials, nor anything that depends on whether the email exists.
     logger.warn(
@@ -117,7 +117,7 @@ export function createRateLimits({ config, redis, logger }: RateLimitDependencie
         event: 'authentication_failed',
         reason: err.reason,
         client_ip: req.ip,
-        request_id: res.locals.requestId,
+        request_id: requestIdOf(res),
         method: req.method,
         route: routeOf(res),
       },

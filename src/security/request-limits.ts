@@ -2,7 +2,7 @@
 // size limit, 413): query parameters (count, value length) and JSON nesting depth. Ajv and the
 // query parser then only ever walk small, shallow inputs. Limits far above anything the API needs.
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, badRequest, invalidParameter } from '../http/errors.js';
+import { ApiError, badRequest, invalidParameter } from '../errors/api-error.js';
 
 export const MAX_QUERY_PARAMETERS = 30;
 export const MAX_QUERY_VALUE_LENGTH = 1024;

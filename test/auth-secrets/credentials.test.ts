@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { ApiError } from '../../src/http/errors.js';
+import { ApiError } from '../../src/errors/api-error.js';
 import { createSchemaRegistry } from '../../src/http/validation/schema-registry.js';
 import {
   CREDENTIAL_LIMITS,

@@ -59,7 +59,6 @@ describe('request deadline and database failures (API.md §7)', () => {
     requestTimeoutMs: TIMEOUT_MS,
     databaseFailures: new DatabaseFailureLog(logger),
     publicUrl: undefined,
-    prisma: undefined as never,
     authenticate: undefined as never,
     policy: undefined as never,
     schemas: { has: () => true } as never,

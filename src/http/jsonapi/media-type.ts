@@ -1,6 +1,6 @@
 // Content negotiation as API.md §1: JSON:API media type or plain JSON in, JSON:API out.
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError } from '../errors.js';
+import { ApiError } from '../../errors/api-error.js';
 
 export const JSONAPI_MEDIA_TYPE = 'application/vnd.api+json';
 

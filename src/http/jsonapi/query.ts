@@ -1,6 +1,7 @@
 // Query-parameter parsing for every route. Express's simple parser gives flat keys
 // ("page[size]"), which we validate against the route's declared list: anything unknown is a 400.
-import { ApiError, type ApiErrorItem } from '../errors.js';
+import { isUuid } from '../../db/uuid7.js';
+import { ApiError, type ApiErrorItem } from '../../errors/api-error.js';
 import { decodeCursor } from './pagination.js';
 import { isResourceType, RESOURCE_FIELDS } from './resource-types.js';
 
@@ -21,8 +22,6 @@ export interface ParsedQuery {
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string) => UUID_RE.test(s);
 
 const FAMILY_RE = /^(filter|fields|page)\[([^\][]*)\]$/;
 

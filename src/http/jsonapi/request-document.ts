@@ -1,5 +1,5 @@
 // Small helpers for reading already schema-validated JSON:API request documents.
-import { ApiError, conflict } from '../errors.js';
+import { ApiError, conflict } from '../../errors/api-error.js';
 
 export interface ResourceDocument<A = Record<string, unknown>> {
   data: {

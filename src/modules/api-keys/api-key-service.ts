@@ -1,10 +1,9 @@
 import { generateApiKey } from '../../auth/api-key-token.js';
 import type { Principal } from '../../auth/principal.js';
-import { randomUUID7 } from '../../db/uuid7.js';
+import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { ApiError, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import { isPermission } from '../../permissions/permission-catalogue.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { ApiKeyView } from './api-key-serializer.js';

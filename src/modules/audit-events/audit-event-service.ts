@@ -1,7 +1,7 @@
+import { isUuid } from '../../db/uuid7.js';
+import { notFound } from '../../errors/api-error.js';
 import type { AuditEvent, Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 
 export interface AuditFilters {
   action?: string;

@@ -1,10 +1,9 @@
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
-import { randomUUID7 } from '../../db/uuid7.js';
+import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
 import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';

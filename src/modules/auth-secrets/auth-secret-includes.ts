@@ -2,7 +2,7 @@
 // (one query per type for the whole page) and handed to the document builder as `included` maps.
 // Each type is included only for callers who could GET it directly, so an API key scoped to
 // workspaces.auth_secret.get cannot read users or auth-clients by way of `include`.
-import { ApiError } from '../../http/errors.js';
+import { ApiError } from '../../errors/api-error.js';
 import type { IncludedSet } from '../../http/jsonapi/document-builder.js';
 import type { RequestContext } from '../../http/route-table.js';
 import { tenantPermissionsOf } from '../../permissions/access-policy.js';

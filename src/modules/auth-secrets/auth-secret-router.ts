@@ -1,5 +1,5 @@
+import { ApiError, unprocessable } from '../../errors/api-error.js';
 import type { SecretState } from '../../generated/prisma/client.js';
-import { ApiError, unprocessable } from '../../http/errors.js';
 import {
   assertResource,
   type ResourceDocument,

@@ -7,9 +7,9 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isMissingKey, missingKeyReporter } from '../../crypto/missing-key.js';
 import { createBatchLoader, uuidParts } from '../../db/batch-loader.js';
 import type { Sql } from '../../db/prisma-client.js';
+import { isUuid } from '../../db/uuid7.js';
+import { ApiError } from '../../errors/api-error.js';
 import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
-import { ApiError } from '../../http/errors.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import { openCredentials, type StoredCredentials } from './credentials.js';
 
 /** A to-one relationship read from the request, with the pointer errors about it should name. */

@@ -3,11 +3,10 @@ import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import type { Sql } from '../../db/prisma-client.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
-import { randomUUID7 } from '../../db/uuid7.js';
+import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { type ApiError, notFound } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
-import { type ApiError, notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import {

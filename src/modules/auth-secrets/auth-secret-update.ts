@@ -2,6 +2,8 @@
 // the credentials against the new client's type (docs/API-DECISIONS.md, "Auth-secrets").
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
+import { isUuid } from '../../db/uuid7.js';
+import { ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type {
   AuthSecret,
   AuthType,
@@ -9,8 +11,6 @@ import type {
   PrismaClient,
   SecretState,
 } from '../../generated/prisma/client.js';
-import { ApiError, notFound, unprocessable } from '../../http/errors.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';

@@ -8,8 +8,8 @@
 import { type AuthSecretAadParts, authSecretAad } from '../../crypto/aad.js';
 import { DecryptionError, open, seal } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
+import { unprocessable } from '../../errors/api-error.js';
 import type { AuthType } from '../../generated/prisma/client.js';
-import { unprocessable } from '../../http/errors.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 
 /**

@@ -1,6 +1,6 @@
 // POST /v2/authcheck: lets a client ask "may I?" for several permissions at once, e.g. to grey out
 // buttons. A workspace the caller cannot see simply answers false (existence is not revealed).
-import { unprocessable } from '../../http/errors.js';
+import { unprocessable } from '../../errors/api-error.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
 import { type AccessPolicy, tenantPermissionsOf } from '../../permissions/access-policy.js';
 import {

@@ -1,6 +1,6 @@
 import type { DatabaseFailureLog } from '../../db/database-failures.js';
+import { ApiError, DATABASE_RETRY_AFTER_SECONDS } from '../../errors/api-error.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { ApiError, DATABASE_RETRY_AFTER_SECONDS } from '../../http/errors.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
 
 export interface ReadinessProbe {

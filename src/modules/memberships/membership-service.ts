@@ -1,8 +1,8 @@
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { isUuid } from '../../db/uuid7.js';
+import { ApiError, conflict, notFound } from '../../errors/api-error.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { ApiError, conflict, notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';

@@ -1,4 +1,4 @@
-import { notFound } from '../../http/errors.js';
+import { notFound } from '../../errors/api-error.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { collectionResult, resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';

@@ -1,8 +1,8 @@
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
+import { isUuid } from '../../db/uuid7.js';
+import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import { BUILT_IN_ROLES, isWorkspacePermission } from '../../permissions/permission-catalogue.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { RoleView } from './role-serializer.js';

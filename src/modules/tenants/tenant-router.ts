@@ -1,5 +1,5 @@
+import { notFound } from '../../errors/api-error.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { notFound } from '../../http/errors.js';
 import { resourceResult } from '../../http/responses.js';
 import { access, type RouteDefinition } from '../../http/route-table.js';
 import { tenantSpec } from './tenant-serializer.js';

@@ -1,6 +1,6 @@
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { conflict, notFound } from '../../errors/api-error.js';
 import type { PrismaClient, TenantRole, User } from '../../generated/prisma/client.js';
-import { conflict, notFound } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 
 export function createUserService(prisma: PrismaClient) {

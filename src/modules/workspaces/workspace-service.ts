@@ -1,7 +1,7 @@
 import type { Principal } from '../../auth/principal.js';
 import { isUniqueViolation } from '../../db/prisma-errors.js';
+import { conflict } from '../../errors/api-error.js';
 import type { PrismaClient, Workspace } from '../../generated/prisma/client.js';
-import { conflict } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
 
