@@ -22,6 +22,7 @@ import { authClientRoutes } from './modules/auth-clients/auth-client-router.js';
 import { createAuthClientService } from './modules/auth-clients/auth-client-service.js';
 import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
+import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
@@ -66,9 +67,11 @@ export function wireApplication(parts: ApplicationParts): Application {
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
+  // One auth-secret store for the service and the refresher: they share its batched reads.
+  const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
   const authSecrets = createAuthSecretService({
     prisma,
-    sql: sqlOf(prisma),
+    store: secretStore,
     keyRing: parts.keyRing,
     schemas,
     logger,
@@ -77,7 +80,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   const databaseFailures = new DatabaseFailureLog(logger);
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
-  const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
+  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
     ...healthRoutes(prisma, parts.readinessProbes, databaseFailures),
     ...userRoutes(createUserService(prisma)),

@@ -5,7 +5,9 @@
 // SIGTERM/SIGINT: stop claiming, finish the refreshes in flight, close Redis and the database.
 import { Registry } from 'prom-client';
 import { ConfigError, loadConfig } from './config/config.js';
+import { sqlOf } from './db/prisma-client.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
+import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { createLogger } from './observability/logger.js';
 import { closeRedis, openRedis } from './refresh/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
   });
   const refresh = createRefreshModule({
     prisma: infra.prisma,
+    secrets: createAuthSecretStore({ prisma: infra.prisma, sql: sqlOf(infra.prisma) }),
     config,
     logger,
     keyRing: infra.keyRing,

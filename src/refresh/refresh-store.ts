@@ -6,14 +6,9 @@
 // too, so two refreshes that read the same credentials can never both be stored. Bookkeeping-only
 // writes (failure counters, claims) keep updated_at: the resource a client sees did not change.
 
-import { sqlOf } from '../db/prisma-client.js';
 import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import {
-  type AuditActor,
-  createAuditWriter,
-  recordAuditEvent,
-} from '../modules/audit-events/audit-recorder.js';
-import { createSecretFinder } from '../modules/auth-secrets/auth-secret-rows.js';
+import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
+import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -88,11 +83,11 @@ function markFailed(tx: Prisma.TransactionClient, secret: AuthSecret, failure: F
   });
 }
 
-export function createRefreshStore(prisma: PrismaClient) {
-  // The two lookups every caller of POST …/refresh makes (1,000 at once in a refresh storm), in
-  // plain SQL batched per event-loop turn like the GET of a secret (src/db/batch-loader.ts).
-  const findSecret = createSecretFinder(sqlOf(prisma));
-  const requestEvents = createAuditWriter(sqlOf(prisma));
+/**
+ * `secrets` is the application's one auth-secret store: the lookups every caller of POST …/refresh
+ * makes (1,000 at once in a refresh storm) share its batches with the GETs (src/db/batch-loader.ts).
+ */
+export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStore) {
   /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
   async function writeWithEvent(
     secret: AuthSecret,
@@ -113,12 +108,18 @@ export function createRefreshStore(prisma: PrismaClient) {
   return {
     /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
     async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await findSecret(`${workspaceId}|${id.toLowerCase()}`);
+      const row = await secrets.find(workspaceId, id);
       return row?.authType ?? null;
     },
 
-    async load(id: string): Promise<RefreshTarget | null> {
-      const secret = await prisma.authSecret.findUnique({ where: { id } });
+    /**
+     * The secret and its auth-client. A request names its workspace, and the secret is read only
+     * within it, like every query a request makes. The worker passes none: its ids come from its
+     * own claims, which span every workspace by design, never from a caller.
+     */
+    async load(id: string, workspaceId?: string): Promise<RefreshTarget | null> {
+      const secret =
+        workspaceId === undefined ? await secrets.findAnyWorkspace(id) : await secrets.find(workspaceId, id);
       if (!secret) return null;
       const client = await prisma.authClient.findUnique({
         where: { id: secret.authClientId },
@@ -235,7 +236,7 @@ export function createRefreshStore(prisma: PrismaClient) {
      * their event in their own transaction (writeWithEvent).
      */
     audit(actor: AuditActor, secret: { id: string; workspaceId: string }, result: string, trigger: string) {
-      return requestEvents.record(actor, [refreshEvent(secret, result, trigger)]);
+      return secrets.recordEvents(actor, [refreshEvent(secret, result, trigger)]);
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */

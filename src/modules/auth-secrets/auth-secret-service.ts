@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import type { Sql } from '../../db/prisma-client.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
@@ -10,22 +9,16 @@ import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
-import {
-  type AuditAction,
-  type AuditActor,
-  createAuditWriter,
-  recordAuditEvent,
-} from '../audit-events/audit-recorder.js';
+import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import {
   authClientNotFound,
   createCredentialOpener,
-  createSecretFinder,
   findAuthClient,
-  findSecretPage,
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
+import type { AuthSecretStore } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
@@ -48,33 +41,25 @@ export interface AuthSecretFilters {
 
 export interface AuthSecretDependencies {
   prisma: PrismaClient;
-  /** Plain SQL over the same pool, for the hot-path read and its audit event (createSecretFinder, createAuditWriter). */
-  sql: Sql;
+  /** Reads of secret rows and of read events (batched hot path); shared with the refresher. */
+  store: AuthSecretStore;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
   logger: Logger;
 }
 
-export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
-  const findSecret = createSecretFinder(sql);
-  const readEvents = createAuditWriter(sql);
 
   return {
     /** 404 unless the secret is in this workspace (checked before the request document is). */
     async exists(workspace: WorkspaceScope, id: string): Promise<void> {
-      const row = isUuid(id)
-        ? await prisma.authSecret.findFirst({
-            where: { id, workspaceId: workspace.id },
-            select: { id: true },
-          })
-        : null;
-      if (!row) throw notFound('auth-secret');
+      if (!(await store.exists(workspace.id, id))) throw notFound('auth-secret');
     },
 
     async get(workspace: WorkspaceScope, id: string): Promise<AuthSecretView> {
-      const row = isUuid(id) ? await findSecret(`${workspace.id}|${id.toLowerCase()}`) : undefined;
+      const row = await store.find(workspace.id, id);
       if (!row) throw notFound('auth-secret');
       return toAuthSecretView(row, opener.openOrFail(row), new Date());
     },
@@ -85,7 +70,7 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
       filters: AuthSecretFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthSecretView>> {
-      const rows = await findSecretPage(sql, {
+      const rows = await store.findPage({
         workspaceId: workspace.id,
         userId: filters.user,
         authClientId: filters.auth_client,
@@ -148,7 +133,7 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
     async recordReads(actor: AuditActor, workspace: WorkspaceScope, ids: string[]): Promise<void> {
-      await readEvents.record(
+      await store.recordEvents(
         actor,
         ids.map((id) => secretEvent('auth_secret.read', workspace, id)),
       );
