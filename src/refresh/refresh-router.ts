@@ -39,7 +39,7 @@ export function refreshRoutes(
         if (authType !== 'oauth2') throw notSupported();
         const actor = auditActorOf(ctx);
         const { outcome, wrote } = await refresh
-          .refresh(id, { trigger: 'request', startedAt, actor })
+          .refresh(id, { trigger: 'request', startedAt, actor, workspaceId: ctx.workspace.id })
           .catch((err: unknown) => {
             throw err instanceof DecryptionError ? credentialsUnreadable(err) : err;
           });
