@@ -6,16 +6,14 @@
 // too, so two refreshes that read the same credentials can never both be stored. Bookkeeping-only
 // writes (failure counters, claims) keep updated_at: the resource a client sees did not change.
 
-import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type { AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
+import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
 import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
-  client: Pick<
-    AuthClient,
-    'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'
-  >;
+  client: RefreshClient;
 }
 
 export interface Claim {
@@ -88,6 +86,7 @@ function markFailed(tx: Prisma.TransactionClient, secret: AuthSecret, failure: F
  * makes (1,000 at once in a refresh storm) share its batches with the GETs (src/db/batch-loader.ts).
  */
 export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStore) {
+  const clients = authClientReader(prisma);
   /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
   async function writeWithEvent(
     secret: AuthSecret,
@@ -121,18 +120,7 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
       const secret =
         workspaceId === undefined ? await secrets.findAnyWorkspace(id) : await secrets.find(workspaceId, id);
       if (!secret) return null;
-      const client = await prisma.authClient.findUnique({
-        where: { id: secret.authClientId },
-        select: {
-          id: true,
-          tenantId: true,
-          authType: true,
-          tokenUrl: true,
-          clientId: true,
-          clientSecretSealed: true,
-          authMethod: true,
-        },
-      });
+      const client = await clients.forRefresh(secret.tenantId, secret.authClientId);
       return client ? { secret, client } : null;
     },
 

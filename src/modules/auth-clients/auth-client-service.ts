@@ -4,8 +4,8 @@ import { randomUUID7 } from '../../db/uuid7.js';
 import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
-import { isUuid } from '../../http/jsonapi/query.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
 import { type UrlProblem, urlProblems } from './token-url-policy.js';
@@ -77,8 +77,10 @@ export function createAuthClientService(
     }
   }
 
+  const clients = authClientReader(prisma);
+
   async function get(tenantId: string, id: string): Promise<AuthClientView> {
-    const row = isUuid(id) ? await prisma.authClient.findFirst({ where: { id, tenantId } }) : null;
+    const row = await clients.find(tenantId, id);
     if (!row) throw notFound('auth-client');
     return toAuthClientView(row);
   }
@@ -91,15 +93,11 @@ export function createAuthClientService(
       filters: AuthClientFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthClientView>> {
-      const rows = await prisma.authClient.findMany({
-        where: {
-          tenantId,
-          ...(filters.auth_type ? { authType: filters.auth_type as AuthType } : {}),
-          ...(filters.name ? { name: filters.name } : {}),
-          ...(page.cursor ? { id: { gt: page.cursor } } : {}),
-        },
-        orderBy: { id: 'asc' },
-        take: page.size + 1,
+      const rows = await clients.page(tenantId, {
+        authType: filters.auth_type as AuthType | undefined,
+        name: filters.name,
+        afterId: page.cursor,
+        limit: page.size + 1,
       });
       return toPage(rows.map(toAuthClientView), page.size);
     },

@@ -7,7 +7,7 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isMissingKey, missingKeyReporter } from '../../crypto/missing-key.js';
 import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
 import { ApiError } from '../../http/errors.js';
-import { isUuid } from '../../http/jsonapi/query.js';
+import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { openCredentials, type StoredCredentials } from './credentials.js';
 
 /** A to-one relationship read from the request, with the pointer errors about it should name. */
@@ -104,9 +104,7 @@ export async function findAuthClient(
   tenantId: string,
   ref: RelationshipRef,
 ): Promise<{ id: string; authType: AuthType }> {
-  const client = isUuid(ref.id)
-    ? await db.authClient.findFirst({ where: { id: ref.id, tenantId }, select: { id: true, authType: true } })
-    : null;
+  const client = await authClientReader(db).typeOf(tenantId, ref.id);
   if (!client) throw authClientNotFound(ref.pointer);
   return client;
 }

@@ -10,6 +10,7 @@ import { isUuid } from '../../http/jsonapi/query.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import {
   authClientNotFound,
@@ -166,9 +167,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       const clientIds = include.includes('auth-client') ? unique(items.map((s) => s.authClientId)) : [];
       const userIds = include.includes('user') ? unique(items.map((s) => s.userId)) : [];
       const [clients, users] = await Promise.all([
-        clientIds.length > 0
-          ? prisma.authClient.findMany({ where: { tenantId: workspace.tenantId, id: { in: clientIds } } })
-          : [],
+        authClientReader(prisma).many(workspace.tenantId, clientIds),
         userIds.length > 0
           ? prisma.user.findMany({ where: { tenantId: workspace.tenantId, id: { in: userIds } } })
           : [],
