@@ -38,6 +38,7 @@ import { createWorkspaceService } from './modules/workspaces/workspace-service.j
 import { createAccessPolicy } from './permissions/access-policy.js';
 import { metricsHandler } from './refresh/refresh-metrics.js';
 import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
+import { createRefreshRequests } from './refresh/refresh-request.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
 import { createRateLimits } from './security/rate-limits.js';
 
@@ -96,7 +97,9 @@ export function wireApplication(parts: ApplicationParts): Application {
       createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
     ),
     ...authSecretRoutes(authSecrets),
-    ...refreshRoutes(refresh.service, refresh.store, authSecrets),
+    ...refreshRoutes(
+      createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
+    ),
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
