@@ -12,6 +12,7 @@ import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
+import { assertMayInclude, type IncludeRequest, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
   createCredentialOpener,
@@ -49,11 +50,34 @@ export interface AuthSecretDependencies {
   logger: Logger;
 }
 
+/** What a read asks for, beyond the secret: include policy, audit and sparse fields. */
+export interface SecretReadRequest extends IncludeRequest {
+  actor: AuditActor;
+  /** fields[auth-secret], when the request names them. */
+  fields: readonly string[] | undefined;
+}
+
 export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
 
-  return {
+  /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
+  async function auditReads(workspace: WorkspaceScope, request: SecretReadRequest, items: AuthSecretView[]) {
+    if (request.fields && !request.fields.includes('credentials')) return;
+    const ids = items.filter((s) => s.credentials !== null).map((s) => s.id);
+    await service.recordReads(request.actor, workspace, ids);
+  }
+
+  /** Synchronous when nothing is included, which is every call on the hot path. */
+  function relatedFor(
+    workspace: WorkspaceScope,
+    items: AuthSecretView[],
+    include: readonly string[],
+  ): RelatedRows | undefined | Promise<RelatedRows> {
+    return include.length === 0 ? undefined : service.related(workspace, items, include);
+  }
+
+  const service = {
     /** 404 unless the secret is in this workspace (checked before the request document is). */
     async exists(workspace: WorkspaceScope, id: string): Promise<void> {
       if (!(await store.exists(workspace.id, id))) throw notFound('auth-secret');
@@ -65,7 +89,43 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       return toAuthSecretView(row, opener.openOrFail(row), new Date());
     },
 
-    /** A row whose credentials cannot be opened is listed with credentials null (see the router). */
+    /**
+     * GET one secret as a request asks for it: the include policy (403), the read, one
+     * `auth_secret.read` event when credentials are disclosed, then the related rows to include.
+     */
+    async read(
+      workspace: WorkspaceScope,
+      id: string,
+      request: SecretReadRequest,
+    ): Promise<{ secret: AuthSecretView; related: RelatedRows | undefined }> {
+      assertMayInclude(workspace, request);
+      const secret = await service.get(workspace, id);
+      await auditReads(workspace, request, [secret]);
+      return { secret, related: await relatedFor(workspace, [secret], request.include) };
+    },
+
+    /**
+     * One page as a request asks for it (see read). A row whose credentials cannot be opened is
+     * listed with credentials null and named in `unreadable`: one such row must not take the whole
+     * list down (the error itself is logged server-side).
+     */
+    async listFor(
+      workspace: WorkspaceScope,
+      filters: AuthSecretFilters,
+      page: { size: number; cursor?: string | undefined },
+      request: SecretReadRequest,
+    ): Promise<{ page: Page<AuthSecretView>; related: RelatedRows | undefined; unreadable: string[] }> {
+      assertMayInclude(workspace, request);
+      const found = await service.list(workspace, filters, page);
+      await auditReads(workspace, request, found.items);
+      return {
+        page: found,
+        related: await relatedFor(workspace, found.items, request.include),
+        unreadable: found.items.filter((s) => s.credentials === null).map((s) => s.id),
+      };
+    },
+
+    /** A row whose credentials cannot be opened is listed with credentials null (see listFor). */
     async list(
       workspace: WorkspaceScope,
       filters: AuthSecretFilters,
@@ -175,6 +235,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       return { authClients: clients.map(toAuthClientView), users };
     },
   };
+  return service;
 }
 
 function secretEvent(action: AuditAction, workspace: WorkspaceScope, id: string) {
