@@ -9,7 +9,7 @@
 import type { AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
 import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
-import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
+import type { AuthSecretStore, RefreshFailureWrite } from '../modules/auth-secrets/auth-secret-store.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -22,14 +22,7 @@ export interface Claim {
   claimedUntil: Date;
 }
 
-export interface FailureRecord {
-  kind: string;
-  at: Date;
-  failureCount: number;
-  nextAttemptAt: Date | null;
-  /** Set: the secret becomes state error with this text (updated_at moves: the resource changed). */
-  errorText?: string | undefined;
-}
+export type FailureRecord = RefreshFailureWrite;
 
 /** Who caused a refresh write, for its audit event. */
 export interface RefreshAudit {
@@ -53,35 +46,6 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
 }
 
 /**
- * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
- * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
- */
-async function noteFailure(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
-  const count = await tx.$executeRaw`
-    UPDATE auth_secrets
-    SET last_failure_at = ${failure.at}::timestamptz, last_failure_kind = ${failure.kind},
-        failure_count = ${failure.failureCount}::int, next_attempt_at = ${failure.nextAttemptAt}::timestamptz
-    WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int`;
-  return { count };
-}
-
-/** A final failure (rejected grant, retries exhausted): the secret becomes state error. */
-function markFailed(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
-  return tx.authSecret.updateMany({
-    where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
-    data: {
-      lastFailureAt: failure.at,
-      lastFailureKind: failure.kind,
-      failureCount: failure.failureCount,
-      nextAttemptAt: failure.nextAttemptAt,
-      state: 'error',
-      error: failure.errorText ?? null,
-      updatedAt: failure.at,
-    },
-  });
-}
-
-/**
  * `secrets` is the application's one auth-secret store: the lookups every caller of POST …/refresh
  * makes (1,000 at once in a refresh storm) share its batches with the GETs (src/db/batch-loader.ts).
  */
@@ -92,11 +56,11 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     secret: AuthSecret,
     audit: RefreshAudit,
     result: string,
-    write: (tx: Prisma.TransactionClient) => Promise<{ count: number }>,
+    write: (tx: Prisma.TransactionClient) => Promise<number>,
     { auditAlways = false } = {},
   ): Promise<boolean> {
     return prisma.$transaction(async (tx) => {
-      const { count } = await write(tx);
+      const count = await write(tx);
       if (count === 1 || auditAlways) {
         await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
       }
@@ -137,20 +101,7 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
       audit: RefreshAudit,
     ): Promise<boolean> {
       return writeWithEvent(secret, audit, 'refreshed', (tx) =>
-        tx.authSecret.updateMany({
-          where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
-          data: {
-            credentialsSealed,
-            credentialsVersion: { increment: 1 },
-            expiresAt,
-            refreshedAt: at,
-            state: 'ready',
-            error: null,
-            failureCount: 0,
-            nextAttemptAt: null,
-            updatedAt: at,
-          },
-        }),
+        secrets.storeRefreshed(tx, secret, { credentialsSealed, expiresAt, at }),
       );
     },
 
@@ -162,7 +113,7 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
      * request is audited either way (API.md §5: every refresh, success or failure).
      */
     async recordFailure(secret: AuthSecret, failure: FailureRecord, audit: RefreshAudit): Promise<boolean> {
-      const write = failure.errorText === undefined ? noteFailure : markFailed;
+      const write = failure.errorText === undefined ? secrets.noteRefreshFailure : secrets.markRefreshFailed;
       return writeWithEvent(secret, audit, failure.kind, (tx) => write(tx, secret, failure), {
         auditAlways: true,
       });

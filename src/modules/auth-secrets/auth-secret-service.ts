@@ -59,7 +59,7 @@ export interface SecretReadRequest extends IncludeRequest {
 
 export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
-  const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
+  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
 
   /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
   async function auditReads(workspace: WorkspaceScope, request: SecretReadRequest, items: AuthSecretView[]) {
@@ -157,18 +157,16 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
         const row = await prisma.$transaction(async (tx) => {
-          const created = await tx.authSecret.create({
-            data: {
-              ...ids,
-              userId: principal.userId,
-              authClientId: client.id,
-              authType: client.authType,
-              name: input.name,
-              state: input.state,
-              error: input.error ?? null,
-              credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
-              expiresAt: checked.expiresAt,
-            },
+          const created = await store.create(tx, {
+            ...ids,
+            userId: principal.userId,
+            authClientId: client.id,
+            authType: client.authType,
+            name: input.name,
+            state: input.state,
+            error: input.error ?? null,
+            credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
+            expiresAt: checked.expiresAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
           return created;
@@ -186,8 +184,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
     async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');
       await prisma.$transaction(async (tx) => {
-        const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId: workspace.id } });
-        if (count === 0) throw notFound('auth-secret');
+        if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
         await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
       });
     },

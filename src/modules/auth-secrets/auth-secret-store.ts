@@ -3,7 +3,7 @@
 // so both use the same batched lookups (one DataLoader each per process, not one per caller).
 import { createBatchLoader, uuidParts } from '../../db/batch-loader.js';
 import type { Sql } from '../../db/prisma-client.js';
-import type { AuthSecret, PrismaClient } from '../../generated/prisma/client.js';
+import type { AuthSecret, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { isUuid } from '../../http/jsonapi/query.js';
 import { type AuditActor, type AuditEventInput, createAuditWriter } from '../audit-events/audit-recorder.js';
 
@@ -52,7 +52,60 @@ export interface SecretPageQuery {
   limit: number;
 }
 
-export interface AuthSecretStore {
+/** A failed refresh's bookkeeping (refresh-policy.ts decides the values). */
+export interface RefreshFailureWrite {
+  kind: string;
+  at: Date;
+  failureCount: number;
+  nextAttemptAt: Date | null;
+  /** Set: the secret becomes state error with this text (updated_at moves: the resource changed). */
+  errorText?: string | undefined;
+}
+
+/**
+ * Writes take the caller's transaction, so that each is committed with its audit event (both or
+ * neither). The refresher's writes are conditional on credentials_version (refresh-store.ts says
+ * why) and return how many rows they changed (0 or 1).
+ */
+export interface AuthSecretWrites {
+  /** The row, locked FOR UPDATE, if it is in this workspace: a concurrent PATCH waits for ours. */
+  lockInWorkspace(
+    tx: Prisma.TransactionClient,
+    workspaceId: string,
+    id: string,
+  ): Promise<AuthSecretRow | null>;
+  create(tx: Prisma.TransactionClient, data: Prisma.AuthSecretUncheckedCreateInput): Promise<AuthSecretRow>;
+  update(
+    tx: Prisma.TransactionClient,
+    id: string,
+    data: Prisma.AuthSecretUncheckedUpdateInput,
+  ): Promise<AuthSecretRow>;
+  /** Whether the secret was in this workspace (and is gone now). */
+  deleteInWorkspace(tx: Prisma.TransactionClient, workspaceId: string, id: string): Promise<boolean>;
+  /** Renewed credentials, unless new ones were written since `secret` was read. */
+  storeRefreshed(
+    tx: Prisma.TransactionClient,
+    secret: AuthSecretRow,
+    renewed: { credentialsSealed: Uint8Array<ArrayBuffer>; expiresAt: Date | null; at: Date },
+  ): Promise<number>;
+  /**
+   * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
+   * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
+   */
+  noteRefreshFailure(
+    tx: Prisma.TransactionClient,
+    secret: AuthSecretRow,
+    failure: RefreshFailureWrite,
+  ): Promise<number>;
+  /** A final failure (rejected grant, retries exhausted): the secret becomes state error. */
+  markRefreshFailed(
+    tx: Prisma.TransactionClient,
+    secret: AuthSecretRow,
+    failure: RefreshFailureWrite,
+  ): Promise<number>;
+}
+
+export interface AuthSecretStore extends AuthSecretWrites {
   /** The secret if it is in this workspace; batched per event-loop turn (the GET hot path). */
   find(workspaceId: string, id: string): Promise<AuthSecretRow | undefined>;
   /**
@@ -130,5 +183,60 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
     },
 
     recordEvents: (actor, list) => events.record(actor, list),
+
+    async lockInWorkspace(tx, workspaceId, id) {
+      const locked = await tx.$queryRaw<{ id: string }[]>`
+        SELECT id FROM auth_secrets WHERE id = ${id}::uuid AND workspace_id = ${workspaceId}::uuid FOR UPDATE`;
+      return locked.length > 0 ? tx.authSecret.findFirst({ where: { id, workspaceId } }) : null;
+    },
+
+    create: (tx, data) => tx.authSecret.create({ data }),
+
+    update: (tx, id, data) => tx.authSecret.update({ where: { id }, data }),
+
+    async deleteInWorkspace(tx, workspaceId, id) {
+      const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId } });
+      return count === 1;
+    },
+
+    async storeRefreshed(tx, secret, renewed) {
+      const { count } = await tx.authSecret.updateMany({
+        where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
+        data: {
+          credentialsSealed: renewed.credentialsSealed,
+          credentialsVersion: { increment: 1 },
+          expiresAt: renewed.expiresAt,
+          refreshedAt: renewed.at,
+          state: 'ready',
+          error: null,
+          failureCount: 0,
+          nextAttemptAt: null,
+          updatedAt: renewed.at,
+        },
+      });
+      return count;
+    },
+
+    noteRefreshFailure: (tx, secret, failure) => tx.$executeRaw`
+      UPDATE auth_secrets
+      SET last_failure_at = ${failure.at}::timestamptz, last_failure_kind = ${failure.kind},
+          failure_count = ${failure.failureCount}::int, next_attempt_at = ${failure.nextAttemptAt}::timestamptz
+      WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int`,
+
+    async markRefreshFailed(tx, secret, failure) {
+      const { count } = await tx.authSecret.updateMany({
+        where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
+        data: {
+          lastFailureAt: failure.at,
+          lastFailureKind: failure.kind,
+          failureCount: failure.failureCount,
+          nextAttemptAt: failure.nextAttemptAt,
+          state: 'error',
+          error: failure.errorText ?? null,
+          updatedAt: failure.at,
+        },
+      });
+      return count;
+    },
   };
 }
