@@ -94,7 +94,12 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
     ...authClientRoutes(
-      createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
+      createAuthClientService(
+        prisma,
+        parts.keyRing,
+        { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
+        secretStore,
+      ),
     ),
     ...authSecretRoutes(authSecrets),
     ...refreshRoutes(

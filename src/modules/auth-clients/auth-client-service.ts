@@ -5,6 +5,7 @@ import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated
 import { conflict, notFound, unprocessable } from '../../http/errors.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
 import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
@@ -54,6 +55,7 @@ export function createAuthClientService(
   prisma: PrismaClient,
   keyRing: KeyRing,
   opts: { allowLoopbackHttp: boolean },
+  secrets: Pick<AuthSecretStore, 'usesClient'>,
 ) {
   function checkUrls(oauth2: OAuth2Input): void {
     const problems: UrlProblem[] = [];
@@ -198,8 +200,7 @@ export function createAuthClientService(
 
     async remove(tenantId: string, id: string, actor: AuditActor): Promise<void> {
       await get(tenantId, id);
-      if (await prisma.authSecret.findFirst({ where: { authClientId: id }, select: { id: true } }))
-        throw inUse();
+      if (await secrets.usesClient(tenantId, id)) throw inUse();
       try {
         // The foreign key (ON DELETE RESTRICT) settles a race with a secret created meanwhile.
         await prisma.$transaction(async (tx) => {

@@ -113,6 +113,8 @@ export interface AuthSecretStore extends AuthSecretWrites {
    * itself rather than from a request (the refresh worker's claims span every workspace).
    */
   findAnyWorkspace(id: string): Promise<AuthSecretRow | undefined>;
+  /** Whether any secret of the tenant uses this auth-client (which may then not be deleted). */
+  usesClient(tenantId: string, authClientId: string): Promise<boolean>;
   /** Whether the secret is in this workspace (Prisma: not on the hot path). */
   exists(workspaceId: string, id: string): Promise<boolean>;
   /** One page of a workspace's secrets in id order. */
@@ -145,6 +147,14 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
 
     async findAnyWorkspace(id) {
       return (await prisma.authSecret.findUnique({ where: { id } })) ?? undefined;
+    },
+
+    async usesClient(tenantId, authClientId) {
+      const row = await prisma.authSecret.findFirst({
+        where: { authClientId, tenantId },
+        select: { id: true },
+      });
+      return row !== null;
     },
 
     async exists(workspaceId, id) {
