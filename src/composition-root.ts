@@ -22,6 +22,7 @@ import { authClientRoutes } from './modules/auth-clients/auth-client-router.js';
 import { createAuthClientService } from './modules/auth-clients/auth-client-service.js';
 import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
+import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
@@ -37,6 +38,7 @@ import { createWorkspaceService } from './modules/workspaces/workspace-service.j
 import { metricsHandler } from './observability/metrics-handler.js';
 import { createAccessPolicy } from './permissions/access-policy.js';
 import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
+import { createRefreshRequests } from './refresh/refresh-request.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
 import { createRateLimits } from './security/rate-limits.js';
 
@@ -66,9 +68,11 @@ export function wireApplication(parts: ApplicationParts): Application {
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
+  // One auth-secret store for the service and the refresher: they share its batched reads.
+  const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
   const authSecrets = createAuthSecretService({
     prisma,
-    sql: sqlOf(prisma),
+    store: secretStore,
     keyRing: parts.keyRing,
     schemas,
     logger,
@@ -77,7 +81,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   const databaseFailures = new DatabaseFailureLog(logger);
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
-  const refresh = createRefreshModule({ ...parts, registry: metricsRegistry });
+  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const routes: RouteDefinition[] = [
     ...healthRoutes(
       prisma,
@@ -95,10 +99,17 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
     ...authClientRoutes(
-      createAuthClientService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
+      createAuthClientService(
+        prisma,
+        parts.keyRing,
+        { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
+        secretStore,
+      ),
     ),
     ...authSecretRoutes(authSecrets),
-    ...refreshRoutes(refresh.service, refresh.store, authSecrets),
+    ...refreshRoutes(
+      createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
+    ),
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({

@@ -5,7 +5,9 @@
 // SIGTERM/SIGINT: stop claiming, finish the refreshes in flight, close Redis and the database.
 import { Registry } from 'prom-client';
 import { loadConfig } from './config/config.js';
+import { sqlOf } from './db/prisma-client.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
+import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { createLogger } from './observability/logger.js';
 import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
   const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
   const refresh = createRefreshModule({
     prisma: infra.prisma,
+    secrets: createAuthSecretStore({ prisma: infra.prisma, sql: sqlOf(infra.prisma) }),
     config,
     logger,
     keyRing: infra.keyRing,

@@ -1,13 +1,13 @@
 // Test data: a tenant (bootstrapped with the admin command line), a member user with an API key,
 // an oauth2 auth-client pointing at the local OAuth2 server and workspaces, all through the API;
-// then the bulk of the auth-secrets straight into PostgreSQL, sealed exactly as the service seals
-// them (src/crypto seal + authSecretAad, a UUIDv7 per row), a few thousand rows per statement.
+// then the bulk of the auth-secrets straight into PostgreSQL, sealed by the service's own
+// sealCredentials (so a change to sealing reaches the seed too; a UUIDv7 per row), a few thousand
+// rows per statement.
 
 import type pg from 'pg';
-import { authSecretAad } from '../../src/crypto/aad.js';
-import { seal } from '../../src/crypto/envelope.js';
 import type { KeyRing } from '../../src/crypto/key-ring.js';
 import { randomUUID7 } from '../../src/db/uuid7.js';
+import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
 import { Api, basicAuth } from './api.js';
 
 export interface Tenancy {
@@ -141,7 +141,7 @@ export async function bulkInsertSecrets(pool: pg.Pool, ring: KeyRing, opts: Bulk
       const row = { tenantId: opts.tenantId, workspaceId: opts.workspaceId, id };
       ids.push(id);
       names.push(`${opts.namePrefix}-${i}`);
-      sealed.push(seal(ring, JSON.stringify(opts.tokens(i)), authSecretAad(row)));
+      sealed.push(sealCredentials(ring, row, opts.tokens(i)));
     }
     all.push(...ids);
     while (inFlight.size >= 2) await Promise.race(inFlight);

@@ -13,6 +13,7 @@ import { createLinks } from '../../src/http/jsonapi/links.js';
 import { createSchemaRegistry } from '../../src/http/validation/schema-registry.js';
 import { authSecretSpec } from '../../src/modules/auth-secrets/auth-secret-serializer.js';
 import { createAuthSecretService } from '../../src/modules/auth-secrets/auth-secret-service.js';
+import { createAuthSecretStore } from '../../src/modules/auth-secrets/auth-secret-store.js';
 import { createAccessPolicy } from '../../src/permissions/access-policy.js';
 
 export interface StageInput {
@@ -71,7 +72,7 @@ export async function measureStages(input: StageInput): Promise<string> {
     const authenticate = createAuthenticator(sqlOf(prisma));
     const policy = createAccessPolicy(sqlOf(prisma));
     const secrets = createAuthSecretService({
-      sql: sqlOf(prisma),
+      store: createAuthSecretStore({ prisma, sql: sqlOf(prisma) }),
       prisma,
       keyRing: input.ring,
       schemas: createSchemaRegistry(),

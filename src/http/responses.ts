@@ -30,8 +30,13 @@ export async function collectionResult<D>(
   spec: ResourceSpec<D>,
   page: Page<D> | D[],
   ctx: Ctx,
-  included?: Record<string, IncludedSet>,
+  extras: {
+    included?: Record<string, IncludedSet> | undefined;
+    /** Top-level `meta` of the document, when there is something to say about the whole page. */
+    meta?: Record<string, unknown> | undefined;
+  } = {},
 ): Promise<HttpResult> {
+  const { included, meta } = extras;
   const items = Array.isArray(page) ? page : page.items;
   const nextCursor = Array.isArray(page) ? undefined : page.nextCursor;
   const document = await buildDocument(spec, items, {
@@ -40,6 +45,7 @@ export async function collectionResult<D>(
     selfUrl: selfLink(ctx.links, ctx.req),
     nextUrl: nextCursor && selfLink(ctx.links, ctx.req, { 'page[cursor]': nextCursor }),
     ...(included ? { included } : {}),
+    ...(meta ? { meta } : {}),
   });
   return { status: 200, document };
 }

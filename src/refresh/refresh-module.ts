@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
 import { createProviderClient } from './provider-client.js';
 import { localCoordinator, redisCoordinator } from './refresh-lease.js';
 import { createRefreshMetrics } from './refresh-metrics.js';
@@ -17,6 +18,8 @@ type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'ahead
 
 export interface RefreshModuleOptions {
   prisma: PrismaClient;
+  /** The application's auth-secret store (built once by the entry point's wiring). */
+  secrets: AuthSecretStore;
   config: Config;
   logger: Logger;
   keyRing: KeyRing;
@@ -45,7 +48,7 @@ export function refreshTimings(oauthTimeoutMs: number) {
 export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   const { config, logger } = opts;
   const timings = refreshTimings(config.oauthTimeoutMs);
-  const store = createRefreshStore(opts.prisma);
+  const store = createRefreshStore(opts.prisma, opts.secrets);
   const metrics = createRefreshMetrics(opts.registry, () => store.countDue(config.refreshAheadSeconds));
   const provider = createProviderClient({
     timeoutMs: config.oauthTimeoutMs,

@@ -25,6 +25,8 @@ export interface RefreshRequest {
   startedAt: Date;
   /** Who asked, for the audit event; absent for the worker (the system actor). */
   actor?: AuditActor;
+  /** The workspace a request named: the secret is read within it. Absent for the worker. */
+  workspaceId?: string;
 }
 
 /** `wrote`: this call itself stored the outcome (and its audit event); joiners and waiters did not. */
@@ -67,7 +69,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
 
   async function attempt(id: string, request: RefreshRequest): Promise<SharedOutcome> {
     // Re-read under the lease: another process may have renewed the secret while we waited.
-    const target = await deps.store.load(id);
+    const target = await deps.store.load(id, request.workspaceId);
     if (target?.secret.authType !== 'oauth2') return { kind: 'gone' };
     if (alreadyRenewed(target.secret, request)) return { kind: 'already_renewed' };
     return callProvider(target, request);

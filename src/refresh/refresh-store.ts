@@ -6,21 +6,14 @@
 // too, so two refreshes that read the same credentials can never both be stored. Bookkeeping-only
 // writes (failure counters, claims) keep updated_at: the resource a client sees did not change.
 
-import { sqlOf } from '../db/prisma-client.js';
-import type { AuthClient, AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
-import {
-  type AuditActor,
-  createAuditWriter,
-  recordAuditEvent,
-} from '../modules/audit-events/audit-recorder.js';
-import { createSecretFinder } from '../modules/auth-secrets/auth-secret-rows.js';
+import type { AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
+import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
+import type { AuthSecretStore, RefreshFailureWrite } from '../modules/auth-secrets/auth-secret-store.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
-  client: Pick<
-    AuthClient,
-    'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'
-  >;
+  client: RefreshClient;
 }
 
 export interface Claim {
@@ -29,14 +22,7 @@ export interface Claim {
   claimedUntil: Date;
 }
 
-export interface FailureRecord {
-  kind: string;
-  at: Date;
-  failureCount: number;
-  nextAttemptAt: Date | null;
-  /** Set: the secret becomes state error with this text (updated_at moves: the resource changed). */
-  errorText?: string | undefined;
-}
+export type FailureRecord = RefreshFailureWrite;
 
 /** Who caused a refresh write, for its audit event. */
 export interface RefreshAudit {
@@ -60,49 +46,21 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
 }
 
 /**
- * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
- * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
+ * `secrets` is the application's one auth-secret store: the lookups every caller of POST …/refresh
+ * makes (1,000 at once in a refresh storm) share its batches with the GETs (src/db/batch-loader.ts).
  */
-async function noteFailure(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
-  const count = await tx.$executeRaw`
-    UPDATE auth_secrets
-    SET last_failure_at = ${failure.at}::timestamptz, last_failure_kind = ${failure.kind},
-        failure_count = ${failure.failureCount}::int, next_attempt_at = ${failure.nextAttemptAt}::timestamptz
-    WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int`;
-  return { count };
-}
-
-/** A final failure (rejected grant, retries exhausted): the secret becomes state error. */
-function markFailed(tx: Prisma.TransactionClient, secret: AuthSecret, failure: FailureRecord) {
-  return tx.authSecret.updateMany({
-    where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
-    data: {
-      lastFailureAt: failure.at,
-      lastFailureKind: failure.kind,
-      failureCount: failure.failureCount,
-      nextAttemptAt: failure.nextAttemptAt,
-      state: 'error',
-      error: failure.errorText ?? null,
-      updatedAt: failure.at,
-    },
-  });
-}
-
-export function createRefreshStore(prisma: PrismaClient) {
-  // The two lookups every caller of POST …/refresh makes (1,000 at once in a refresh storm), in
-  // plain SQL batched per event-loop turn like the GET of a secret (src/db/batch-loader.ts).
-  const findSecret = createSecretFinder(sqlOf(prisma));
-  const requestEvents = createAuditWriter(sqlOf(prisma));
+export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStore) {
+  const clients = authClientReader(prisma);
   /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
   async function writeWithEvent(
     secret: AuthSecret,
     audit: RefreshAudit,
     result: string,
-    write: (tx: Prisma.TransactionClient) => Promise<{ count: number }>,
+    write: (tx: Prisma.TransactionClient) => Promise<number>,
     { auditAlways = false } = {},
   ): Promise<boolean> {
     return prisma.$transaction(async (tx) => {
-      const { count } = await write(tx);
+      const count = await write(tx);
       if (count === 1 || auditAlways) {
         await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
       }
@@ -113,25 +71,20 @@ export function createRefreshStore(prisma: PrismaClient) {
   return {
     /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
     async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await findSecret(`${workspaceId}|${id.toLowerCase()}`);
+      const row = await secrets.find(workspaceId, id);
       return row?.authType ?? null;
     },
 
-    async load(id: string): Promise<RefreshTarget | null> {
-      const secret = await prisma.authSecret.findUnique({ where: { id } });
+    /**
+     * The secret and its auth-client. A request names its workspace, and the secret is read only
+     * within it, like every query a request makes. The worker passes none: its ids come from its
+     * own claims, which span every workspace by design, never from a caller.
+     */
+    async load(id: string, workspaceId?: string): Promise<RefreshTarget | null> {
+      const secret =
+        workspaceId === undefined ? await secrets.findAnyWorkspace(id) : await secrets.find(workspaceId, id);
       if (!secret) return null;
-      const client = await prisma.authClient.findUnique({
-        where: { id: secret.authClientId },
-        select: {
-          id: true,
-          tenantId: true,
-          authType: true,
-          tokenUrl: true,
-          clientId: true,
-          clientSecretSealed: true,
-          authMethod: true,
-        },
-      });
+      const client = await clients.forRefresh(secret.tenantId, secret.authClientId);
       return client ? { secret, client } : null;
     },
 
@@ -148,20 +101,7 @@ export function createRefreshStore(prisma: PrismaClient) {
       audit: RefreshAudit,
     ): Promise<boolean> {
       return writeWithEvent(secret, audit, 'refreshed', (tx) =>
-        tx.authSecret.updateMany({
-          where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
-          data: {
-            credentialsSealed,
-            credentialsVersion: { increment: 1 },
-            expiresAt,
-            refreshedAt: at,
-            state: 'ready',
-            error: null,
-            failureCount: 0,
-            nextAttemptAt: null,
-            updatedAt: at,
-          },
-        }),
+        secrets.storeRefreshed(tx, secret, { credentialsSealed, expiresAt, at }),
       );
     },
 
@@ -173,7 +113,7 @@ export function createRefreshStore(prisma: PrismaClient) {
      * request is audited either way (API.md §5: every refresh, success or failure).
      */
     async recordFailure(secret: AuthSecret, failure: FailureRecord, audit: RefreshAudit): Promise<boolean> {
-      const write = failure.errorText === undefined ? noteFailure : markFailed;
+      const write = failure.errorText === undefined ? secrets.noteRefreshFailure : secrets.markRefreshFailed;
       return writeWithEvent(secret, audit, failure.kind, (tx) => write(tx, secret, failure), {
         auditAlways: true,
       });
@@ -235,7 +175,7 @@ export function createRefreshStore(prisma: PrismaClient) {
      * their event in their own transaction (writeWithEvent).
      */
     audit(actor: AuditActor, secret: { id: string; workspaceId: string }, result: string, trigger: string) {
-      return requestEvents.record(actor, [refreshEvent(secret, result, trigger)]);
+      return secrets.recordEvents(actor, [refreshEvent(secret, result, trigger)]);
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */

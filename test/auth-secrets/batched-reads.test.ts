@@ -10,7 +10,7 @@ import request from 'supertest';
 import { poolOf, sqlOf } from '../../src/db/prisma-client.js';
 import { documentsHeldBySerializers } from '../../src/http/jsonapi/document-builder.js';
 import { createAuditWriter, systemActor } from '../../src/modules/audit-events/audit-recorder.js';
-import { createSecretFinder } from '../../src/modules/auth-secrets/auth-secret-rows.js';
+import { createAuthSecretStore } from '../../src/modules/auth-secrets/auth-secret-store.js';
 import {
   type Actor,
   createApiKey,
@@ -227,7 +227,8 @@ describe('auth-secrets: batched reads on the hot path', () => {
   });
 
   it('reads a secret row in plain SQL exactly as Prisma reads it', async () => {
-    const find = createSecretFinder(sqlOf(t.prisma));
+    const store = createAuthSecretStore({ prisma: t.prisma, sql: sqlOf(t.prisma) });
+    const find = (key: string) => store.find(key.split('|')[0] ?? '', key.split('|')[1] ?? '');
     const [viaSql, missing] = await Promise.all([
       find(`${ws}|${secret.id}`),
       find(`${ws}|0190a3b4-0000-7000-8000-000000000000`),

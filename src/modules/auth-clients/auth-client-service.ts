@@ -1,10 +1,12 @@
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
-import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { randomUUID7 } from '../../db/uuid7.js';
 import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
 import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
+import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
 import { type UrlProblem, urlProblems } from './token-url-policy.js';
@@ -53,6 +55,7 @@ export function createAuthClientService(
   prisma: PrismaClient,
   keyRing: KeyRing,
   opts: { allowLoopbackHttp: boolean },
+  secrets: Pick<AuthSecretStore, 'usesClient'>,
 ) {
   function checkUrls(oauth2: OAuth2Input): void {
     const problems: UrlProblem[] = [];
@@ -76,8 +79,10 @@ export function createAuthClientService(
     }
   }
 
+  const clients = authClientReader(prisma);
+
   async function get(tenantId: string, id: string): Promise<AuthClientView> {
-    const row = isUuid(id) ? await prisma.authClient.findFirst({ where: { id, tenantId } }) : null;
+    const row = await clients.find(tenantId, id);
     if (!row) throw notFound('auth-client');
     return toAuthClientView(row);
   }
@@ -90,15 +95,11 @@ export function createAuthClientService(
       filters: AuthClientFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthClientView>> {
-      const rows = await prisma.authClient.findMany({
-        where: {
-          tenantId,
-          ...(filters.auth_type ? { authType: filters.auth_type as AuthType } : {}),
-          ...(filters.name ? { name: filters.name } : {}),
-          ...(page.cursor ? { id: { gt: page.cursor } } : {}),
-        },
-        orderBy: { id: 'asc' },
-        take: page.size + 1,
+      const rows = await clients.page(tenantId, {
+        authType: filters.auth_type as AuthType | undefined,
+        name: filters.name,
+        afterId: page.cursor,
+        limit: page.size + 1,
       });
       return toPage(rows.map(toAuthClientView), page.size);
     },
@@ -199,8 +200,7 @@ export function createAuthClientService(
 
     async remove(tenantId: string, id: string, actor: AuditActor): Promise<void> {
       await get(tenantId, id);
-      if (await prisma.authSecret.findFirst({ where: { authClientId: id }, select: { id: true } }))
-        throw inUse();
+      if (await secrets.usesClient(tenantId, id)) throw inUse();
       try {
         // The foreign key (ON DELETE RESTRICT) settles a race with a secret created meanwhile.
         await prisma.$transaction(async (tx) => {

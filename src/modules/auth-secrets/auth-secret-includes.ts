@@ -1,17 +1,20 @@
-// `include=auth-client,user,workspace` on auth-secret documents. The related rows are batch-loaded
-// (one query per type for the whole page) and handed to the document builder as `included` maps.
-// Each type is included only for callers who could GET it directly, so an API key scoped to
+// `include=auth-client,user,workspace` on auth-secret documents. The service checks the policy
+// (assertMayInclude) and batch-loads the related rows (one query per type for the whole page); the
+// router hands them to the document builder as `included` maps (includedSets). Each type is
+// included only for callers who could GET it directly, so an API key scoped to
 // workspaces.auth_secret.get cannot read users or auth-clients by way of `include`.
+
+import type { Principal } from '../../auth/principal.js';
 import { ApiError } from '../../errors/api-error.js';
+import type { User } from '../../generated/prisma/client.js';
 import type { IncludedSet } from '../../http/jsonapi/document-builder.js';
 import type { RequestContext } from '../../http/route-table.js';
-import { tenantPermissionsOf } from '../../permissions/access-policy.js';
+import { tenantPermissionsOf, type WorkspaceScope } from '../../permissions/access-policy.js';
 import type { TenantPermission, WorkspacePermission } from '../../permissions/permission-catalogue.js';
+import type { AuthClientView } from '../auth-clients/auth-client-serializer.js';
 import { authClientSpec } from '../auth-clients/auth-client-serializer.js';
 import { userSpec } from '../users/user-serializer.js';
 import { workspaceSpec } from '../workspaces/workspace-serializer.js';
-import type { AuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretService } from './auth-secret-service.js';
 
 export const AUTH_SECRET_INCLUDES = ['auth-client', 'user', 'workspace'] as const;
 
@@ -23,11 +26,24 @@ const READ_PERMISSION: Record<(typeof AUTH_SECRET_INCLUDES)[number], Need> = {
   workspace: { workspace: 'workspaces.workspace.get' },
 };
 
+/** Who asks to include, and what: the parts of a request the include policy looks at. */
+export interface IncludeRequest {
+  principal: Principal;
+  workspacePermissions: ReadonlySet<WorkspacePermission>;
+  include: readonly string[];
+}
+
+/** The related rows of a page, for `include` (each list empty unless asked for). */
+export interface RelatedRows {
+  authClients: AuthClientView[];
+  users: User[];
+}
+
 /** 403 (source.parameter `include`) when the caller may not read an included type. */
-export function assertMayInclude(ctx: RequestContext): void {
-  const tenant = tenantPermissionsOf(ctx.principal, ctx.workspace.tenantId);
+export function assertMayInclude(workspace: WorkspaceScope, ctx: IncludeRequest): void {
+  const tenant = tenantPermissionsOf(ctx.principal, workspace.tenantId);
   const missing: string[] = [];
-  for (const name of ctx.query.include) {
+  for (const name of ctx.include) {
     const need = READ_PERMISSION[name as keyof typeof READ_PERMISSION];
     if (!need) continue;
     if ('tenant' in need && !tenant?.has(need.tenant)) missing.push(need.tenant);
@@ -45,14 +61,14 @@ export function assertMayInclude(ctx: RequestContext): void {
   );
 }
 
-export async function includedFor(
-  secrets: AuthSecretService,
-  ctx: RequestContext,
-  items: AuthSecretView[],
-): Promise<Record<string, IncludedSet> | undefined> {
+/** The document builder's `included` maps for the related rows the service loaded. */
+export function includedSets(
+  ctx: Pick<RequestContext, 'query' | 'workspace'>,
+  related: RelatedRows | undefined,
+): Record<string, IncludedSet> | undefined {
   const include = ctx.query.include;
-  if (include.length === 0) return undefined;
-  const { authClients, users } = await secrets.related(ctx.workspace, items, include);
+  if (include.length === 0 || !related) return undefined;
+  const { authClients, users } = related;
   const sets: Record<string, IncludedSet> = {};
   if (include.includes('auth-client')) {
     sets['auth-client'] = { spec: authClientSpec, byId: new Map(authClients.map((c) => [c.id, c])) };

@@ -8,9 +8,9 @@ import {
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { access, type RequestContext, type RouteDefinition } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
-import { AUTH_SECRET_INCLUDES, assertMayInclude, includedFor } from './auth-secret-includes.js';
-import { type AuthSecretView, authSecretSpec } from './auth-secret-serializer.js';
-import type { AuthSecretService, RelationshipRef } from './auth-secret-service.js';
+import { AUTH_SECRET_INCLUDES, includedSets } from './auth-secret-includes.js';
+import { authSecretSpec } from './auth-secret-serializer.js';
+import type { AuthSecretService, RelationshipRef, SecretReadRequest } from './auth-secret-service.js';
 
 // API.md §4: `auth_client` is accepted on input as an alias of `auth-client`.
 const AUTH_CLIENT_NAMES = ['auth-client', 'auth_client'];
@@ -36,6 +36,17 @@ function authClientRef(data: ResourceDocument['data']): RelationshipRef | undefi
   return relationshipId(data, AUTH_CLIENT_NAMES, 'auth-client');
 }
 
+/** The parts of a GET the read use cases look at. */
+function readRequest(ctx: RequestContext): SecretReadRequest {
+  return {
+    principal: ctx.principal,
+    workspacePermissions: ctx.workspacePermissions,
+    include: ctx.query.include,
+    actor: auditActorOf(ctx),
+    fields: ctx.query.fields['auth-secret'],
+  };
+}
+
 type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
 
 export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] {
@@ -55,14 +66,6 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
     }
   }
 
-  /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
-  async function auditReads(ctx: RequestContext, items: AuthSecretView[]) {
-    const fields = ctx.query.fields['auth-secret'];
-    if (fields && !fields.includes('credentials')) return;
-    const ids = items.filter((s) => s.credentials !== null).map((s) => s.id);
-    await secrets.recordReads(auditActorOf(ctx), ctx.workspace, ids);
-  }
-
   return [
     {
       method: 'GET',
@@ -74,21 +77,16 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
         paginated: true,
       },
       handler: async (ctx) => {
-        assertMayInclude(ctx);
-        const page = await secrets.list(ctx.workspace, ctx.query.filters, ctx.query.page);
-        await auditReads(ctx, page.items);
-        const result = await collectionResult(
-          authSecretSpec,
-          page,
-          ctx,
-          await includedFor(secrets, ctx, page.items),
+        const { page, related, unreadable } = await secrets.listFor(
+          ctx.workspace,
+          ctx.query.filters,
+          ctx.query.page,
+          readRequest(ctx),
         );
-        // One unreadable row must not take the whole list down: it is listed with credentials
-        // null and named here (the error itself is logged server-side).
-        const unreadable = page.items.filter((s) => s.credentials === null).map((s) => s.id);
-        if (unreadable.length > 0)
-          (result.document as Record<string, unknown>).meta = { credentials_unreadable: unreadable };
-        return result;
+        return collectionResult(authSecretSpec, page, ctx, {
+          included: includedSets(ctx, related),
+          meta: unreadable.length > 0 ? { credentials_unreadable: unreadable } : undefined,
+        });
       },
     },
     {
@@ -97,10 +95,8 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       access: access.workspace('workspaces.auth_secret.get'),
       query: { include: AUTH_SECRET_INCLUDES },
       handler: async (ctx) => {
-        assertMayInclude(ctx);
-        const secret = await secrets.get(ctx.workspace, ctx.params.id ?? '');
-        await auditReads(ctx, [secret]);
-        return resourceResult(authSecretSpec, secret, ctx, await includedFor(secrets, ctx, [secret]));
+        const { secret, related } = await secrets.read(ctx.workspace, ctx.params.id ?? '', readRequest(ctx));
+        return resourceResult(authSecretSpec, secret, ctx, includedSets(ctx, related));
       },
     },
     {

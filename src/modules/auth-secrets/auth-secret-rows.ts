@@ -5,11 +5,9 @@ import type { Logger } from 'pino';
 import { DecryptionError } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isMissingKey, missingKeyReporter } from '../../crypto/missing-key.js';
-import { createBatchLoader, uuidParts } from '../../db/batch-loader.js';
-import type { Sql } from '../../db/prisma-client.js';
-import { isUuid } from '../../db/uuid7.js';
 import { ApiError } from '../../errors/api-error.js';
 import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
+import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { openCredentials, type StoredCredentials } from './credentials.js';
 
 /** A to-one relationship read from the request, with the pointer errors about it should name. */
@@ -106,76 +104,7 @@ export async function findAuthClient(
   tenantId: string,
   ref: RelationshipRef,
 ): Promise<{ id: string; authType: AuthType }> {
-  const client = isUuid(ref.id)
-    ? await db.authClient.findFirst({ where: { id: ref.id, tenantId }, select: { id: true, authType: true } })
-    : null;
+  const client = await authClientReader(db).typeOf(tenantId, ref.id);
   if (!client) throw authClientNotFound(ref.pointer);
   return client;
-}
-
-/** The columns of auth_secrets under the names of Prisma's AuthSecret model. */
-const AUTH_SECRET_COLUMNS = `s.id::text AS id, s.tenant_id::text AS "tenantId", s.workspace_id::text AS "workspaceId",
-  s.user_id::text AS "userId", s.auth_client_id::text AS "authClientId", s.auth_type::text AS "authType", s.name,
-  s.state::text AS state, s.error, s.credentials_sealed AS "credentialsSealed", s.expires_at AS "expiresAt",
-  s.refreshed_at AS "refreshedAt", s.credentials_version AS "credentialsVersion", s.last_failure_at AS "lastFailureAt", s.last_failure_kind AS "lastFailureKind",
-  s.failure_count AS "failureCount", s.next_attempt_at AS "nextAttemptAt", s.created_at AS "createdAt",
-  s.updated_at AS "updatedAt"`;
-
-/**
- * Reads secrets by "workspaceId|id" (both lower-case UUIDs) as Prisma's AuthSecret rows, in plain
- * SQL batched per event-loop turn (src/db/batch-loader.ts): GET one secret is the hot path of every
- * integration call, and Prisma's per-query overhead was most of its cost (docs/PERFORMANCE.md).
- */
-export function createSecretFinder(sql: Sql) {
-  return createBatchLoader<string, AuthSecret>(async (keys) => {
-    const parts = keys.map((k) => k.split('|'));
-    const { rows } = await sql.query<AuthSecret & { k: string }>({
-      name: 'auth-secrets-find',
-      text: `SELECT q.k, ${AUTH_SECRET_COLUMNS}
-       FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS q(k, workspace_id, id)
-       JOIN auth_secrets s ON s.id = q.id AND s.workspace_id = q.workspace_id`,
-      values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
-    });
-    return new Map(rows.map(({ k, ...row }) => [k, row]));
-  }, uuidParts);
-}
-
-export interface SecretPageQuery {
-  workspaceId: string;
-  userId?: string | undefined;
-  authClientId?: string | undefined;
-  state?: string | undefined;
-  /** Rows after this id (keyset pagination: ids are UUIDv7, so creation order). */
-  afterId?: string | undefined;
-  limit: number;
-}
-
-/**
- * One page of a workspace's secrets in id order, in plain SQL for the same reason as above
- * (Prisma's findMany of 51 full rows cost 3× the same query through pg). Each absent filter is a
- * NULL parameter, which the planner folds away (pg sends unnamed statements: planned per call),
- * so the (workspace_id, id) and (workspace_id, user_id | auth_client_id | state, id) indexes apply.
- */
-export async function findSecretPage(sql: Sql, q: SecretPageQuery): Promise<AuthSecret[]> {
-  // Unnamed on purpose: planned with this call's values, so absent filters fold away.
-  const { rows } = await sql.query<AuthSecret>({
-    text: `SELECT ${AUTH_SECRET_COLUMNS}
-     FROM auth_secrets s
-     WHERE s.workspace_id = $1::uuid
-       AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
-       AND ($3::uuid IS NULL OR s.auth_client_id = $3::uuid)
-       AND ($4::text IS NULL OR s.state = $4::text::"SecretState")
-       AND ($5::uuid IS NULL OR s.id > $5::uuid)
-     ORDER BY s.id
-     LIMIT $6::int`,
-    values: [
-      q.workspaceId,
-      q.userId ?? null,
-      q.authClientId ?? null,
-      q.state ?? null,
-      q.afterId ?? null,
-      q.limit,
-    ],
-  });
-  return rows;
 }

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
-import type { Sql } from '../../db/prisma-client.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { isUuid, randomUUID7 } from '../../db/uuid7.js';
 import { type ApiError, notFound } from '../../errors/api-error.js';
@@ -9,22 +8,18 @@ import type { PrismaClient, SecretState, User } from '../../generated/prisma/cli
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
-import {
-  type AuditAction,
-  type AuditActor,
-  createAuditWriter,
-  recordAuditEvent,
-} from '../audit-events/audit-recorder.js';
+import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
+import { assertMayInclude, type IncludeRequest, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
   createCredentialOpener,
-  createSecretFinder,
   findAuthClient,
-  findSecretPage,
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
+import type { AuthSecretStore } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
@@ -47,44 +42,95 @@ export interface AuthSecretFilters {
 
 export interface AuthSecretDependencies {
   prisma: PrismaClient;
-  /** Plain SQL over the same pool, for the hot-path read and its audit event (createSecretFinder, createAuditWriter). */
-  sql: Sql;
+  /** Reads of secret rows and of read events (batched hot path); shared with the refresher. */
+  store: AuthSecretStore;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
   logger: Logger;
 }
 
-export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger }: AuthSecretDependencies) {
-  const opener = createCredentialOpener(keyRing, logger);
-  const update = createAuthSecretUpdater({ prisma, keyRing, schemas, opener });
-  const findSecret = createSecretFinder(sql);
-  const readEvents = createAuditWriter(sql);
+/** What a read asks for, beyond the secret: include policy, audit and sparse fields. */
+export interface SecretReadRequest extends IncludeRequest {
+  actor: AuditActor;
+  /** fields[auth-secret], when the request names them. */
+  fields: readonly string[] | undefined;
+}
 
-  return {
+export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
+  const opener = createCredentialOpener(keyRing, logger);
+  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
+
+  /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
+  async function auditReads(workspace: WorkspaceScope, request: SecretReadRequest, items: AuthSecretView[]) {
+    if (request.fields && !request.fields.includes('credentials')) return;
+    const ids = items.filter((s) => s.credentials !== null).map((s) => s.id);
+    await service.recordReads(request.actor, workspace, ids);
+  }
+
+  /** Synchronous when nothing is included, which is every call on the hot path. */
+  function relatedFor(
+    workspace: WorkspaceScope,
+    items: AuthSecretView[],
+    include: readonly string[],
+  ): RelatedRows | undefined | Promise<RelatedRows> {
+    return include.length === 0 ? undefined : service.related(workspace, items, include);
+  }
+
+  const service = {
     /** 404 unless the secret is in this workspace (checked before the request document is). */
     async exists(workspace: WorkspaceScope, id: string): Promise<void> {
-      const row = isUuid(id)
-        ? await prisma.authSecret.findFirst({
-            where: { id, workspaceId: workspace.id },
-            select: { id: true },
-          })
-        : null;
-      if (!row) throw notFound('auth-secret');
+      if (!(await store.exists(workspace.id, id))) throw notFound('auth-secret');
     },
 
     async get(workspace: WorkspaceScope, id: string): Promise<AuthSecretView> {
-      const row = isUuid(id) ? await findSecret(`${workspace.id}|${id.toLowerCase()}`) : undefined;
+      const row = await store.find(workspace.id, id);
       if (!row) throw notFound('auth-secret');
       return toAuthSecretView(row, opener.openOrFail(row), new Date());
     },
 
-    /** A row whose credentials cannot be opened is listed with credentials null (see the router). */
+    /**
+     * GET one secret as a request asks for it: the include policy (403), the read, one
+     * `auth_secret.read` event when credentials are disclosed, then the related rows to include.
+     */
+    async read(
+      workspace: WorkspaceScope,
+      id: string,
+      request: SecretReadRequest,
+    ): Promise<{ secret: AuthSecretView; related: RelatedRows | undefined }> {
+      assertMayInclude(workspace, request);
+      const secret = await service.get(workspace, id);
+      await auditReads(workspace, request, [secret]);
+      return { secret, related: await relatedFor(workspace, [secret], request.include) };
+    },
+
+    /**
+     * One page as a request asks for it (see read). A row whose credentials cannot be opened is
+     * listed with credentials null and named in `unreadable`: one such row must not take the whole
+     * list down (the error itself is logged server-side).
+     */
+    async listFor(
+      workspace: WorkspaceScope,
+      filters: AuthSecretFilters,
+      page: { size: number; cursor?: string | undefined },
+      request: SecretReadRequest,
+    ): Promise<{ page: Page<AuthSecretView>; related: RelatedRows | undefined; unreadable: string[] }> {
+      assertMayInclude(workspace, request);
+      const found = await service.list(workspace, filters, page);
+      await auditReads(workspace, request, found.items);
+      return {
+        page: found,
+        related: await relatedFor(workspace, found.items, request.include),
+        unreadable: found.items.filter((s) => s.credentials === null).map((s) => s.id),
+      };
+    },
+
+    /** A row whose credentials cannot be opened is listed with credentials null (see listFor). */
     async list(
       workspace: WorkspaceScope,
       filters: AuthSecretFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthSecretView>> {
-      const rows = await findSecretPage(sql, {
+      const rows = await store.findPage({
         workspaceId: workspace.id,
         userId: filters.user,
         authClientId: filters.auth_client,
@@ -110,18 +156,16 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
         const row = await prisma.$transaction(async (tx) => {
-          const created = await tx.authSecret.create({
-            data: {
-              ...ids,
-              userId: principal.userId,
-              authClientId: client.id,
-              authType: client.authType,
-              name: input.name,
-              state: input.state,
-              error: input.error ?? null,
-              credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
-              expiresAt: checked.expiresAt,
-            },
+          const created = await store.create(tx, {
+            ...ids,
+            userId: principal.userId,
+            authClientId: client.id,
+            authType: client.authType,
+            name: input.name,
+            state: input.state,
+            error: input.error ?? null,
+            credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
+            expiresAt: checked.expiresAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
           return created;
@@ -139,15 +183,14 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
     async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');
       await prisma.$transaction(async (tx) => {
-        const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId: workspace.id } });
-        if (count === 0) throw notFound('auth-secret');
+        if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
         await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
       });
     },
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
     async recordReads(actor: AuditActor, workspace: WorkspaceScope, ids: string[]): Promise<void> {
-      await readEvents.record(
+      await store.recordEvents(
         actor,
         ids.map((id) => secretEvent('auth_secret.read', workspace, id)),
       );
@@ -180,9 +223,7 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
       const clientIds = include.includes('auth-client') ? unique(items.map((s) => s.authClientId)) : [];
       const userIds = include.includes('user') ? unique(items.map((s) => s.userId)) : [];
       const [clients, users] = await Promise.all([
-        clientIds.length > 0
-          ? prisma.authClient.findMany({ where: { tenantId: workspace.tenantId, id: { in: clientIds } } })
-          : [],
+        authClientReader(prisma).many(workspace.tenantId, clientIds),
         userIds.length > 0
           ? prisma.user.findMany({ where: { tenantId: workspace.tenantId, id: { in: userIds } } })
           : [],
@@ -190,6 +231,7 @@ export function createAuthSecretService({ prisma, sql, keyRing, schemas, logger 
       return { authClients: clients.map(toAuthClientView), users };
     },
   };
+  return service;
 }
 
 function secretEvent(action: AuditAction, workspace: WorkspaceScope, id: string) {

@@ -21,6 +21,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
+import type { AuthSecretWrites } from './auth-secret-store.js';
 import {
   type CheckedCredentials,
   checkCredentials,
@@ -39,12 +40,13 @@ export interface UpdateAuthSecretInput {
 
 interface UpdaterDependencies {
   prisma: PrismaClient;
+  store: AuthSecretWrites;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
   opener: CredentialOpener;
 }
 
-export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: UpdaterDependencies) {
+export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener }: UpdaterDependencies) {
   /**
    * The auth-client's type changes and no new credentials are sent: the current credentials (as
    * the API shows them) must fit the new type; they are then stored in its form.
@@ -79,10 +81,7 @@ export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: Up
     now: Date,
   ): Promise<AuthSecretView> {
     // Row lock: a concurrent PATCH cannot interleave its credentials or client change with ours.
-    const locked = await tx.$queryRaw<{ id: string }[]>`
-      SELECT id FROM auth_secrets WHERE id = ${id}::uuid AND workspace_id = ${workspace.id}::uuid FOR UPDATE`;
-    const row =
-      locked.length > 0 ? await tx.authSecret.findFirst({ where: { id, workspaceId: workspace.id } }) : null;
+    const row = await store.lockInWorkspace(tx, workspace.id, id);
     if (!row) throw notFound('auth-secret');
 
     const changeClient =
@@ -126,7 +125,7 @@ export function createAuthSecretUpdater({ prisma, keyRing, schemas, opener }: Up
       data.failureCount = 0;
       data.nextAttemptAt = null;
     }
-    const updated = await tx.authSecret.update({ where: { id: row.id }, data });
+    const updated = await store.update(tx, row.id, data);
     await recordAuditEvent(tx, actor, {
       action: 'auth_secret.update',
       resourceType: 'auth-secret',
