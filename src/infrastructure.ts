@@ -6,6 +6,7 @@ import type { Config } from './config/config.js';
 import { loadOrCreateKeyFile } from './crypto/key-file.js';
 import { type KeyRing, parseKeyRing } from './crypto/key-ring.js';
 import { openDatabase } from './db/database.js';
+import { EMBEDDED_POOL_MAX } from './db/embedded-postgres.js';
 import { applyMigrations } from './db/migrator.js';
 import { createPrismaClient } from './db/prisma-client.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -62,7 +63,7 @@ export async function openInfrastructure(
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
     const prisma = createPrismaClient({
       url: db.url,
-      poolMax: db.embedded ? db.poolMax : config.databasePoolMax,
+      poolMax: db.embedded ? EMBEDDED_POOL_MAX : config.databasePoolMax,
       embedded: db.embedded,
       // Requests must end before REQUEST_TIMEOUT_MS (API.md §7). The admin command line serves no
       // request and may run long statements (key rotation over many rows): it keeps no bounds.

@@ -2,15 +2,11 @@
 // dataDir, started here or (for the admin CLI) borrowed from the server process already running it.
 import {
   type DbLogger,
-  EMBEDDED_POOL_MAX,
   EmbeddedPostgresInUseError,
   embeddedUrl,
   SOCKET_FILE_NAME,
   startEmbeddedPostgres,
 } from './embedded-postgres.js';
-
-// Per-process pool size against a real PostgreSQL server.
-export const EXTERNAL_POOL_MAX = 10;
 
 export interface OpenDatabaseOptions {
   databaseUrl?: string;
@@ -22,25 +18,25 @@ export interface OpenDatabaseOptions {
 
 export interface Database {
   url: string;
-  poolMax: number;
+  /** The embedded PGlite: one connection per process (EMBEDDED_POOL_MAX), no server-side timeouts. */
   embedded: boolean;
   close(): Promise<void>;
 }
 
 export async function openDatabase(opts: OpenDatabaseOptions): Promise<Database> {
   if (opts.databaseUrl) {
-    return { url: opts.databaseUrl, poolMax: EXTERNAL_POOL_MAX, embedded: false, close: async () => {} };
+    return { url: opts.databaseUrl, embedded: false, close: async () => {} };
   }
   try {
     // Starting is also the check: the lock on dataDir guarantees no two processes open the PGlite
     // files at once, and a live holder comes back as EmbeddedPostgresInUseError with its socket.
     const pg = await startEmbeddedPostgres({ dataDir: opts.dataDir, logger: opts.logger });
-    return { url: pg.url, poolMax: EMBEDDED_POOL_MAX, embedded: true, close: pg.stop };
+    return { url: pg.url, embedded: true, close: pg.stop };
   } catch (err) {
     if (opts.role !== 'client' || !(err instanceof EmbeddedPostgresInUseError) || !err.info) throw err;
     const { pid, socketDir } = err.info;
     opts.logger?.info(`using the embedded PostgreSQL of process ${pid} on ${socketDir}/${SOCKET_FILE_NAME}`);
     // Not ours to stop: close() leaves the server process and its database alone.
-    return { url: embeddedUrl(socketDir), poolMax: EMBEDDED_POOL_MAX, embedded: true, close: async () => {} };
+    return { url: embeddedUrl(socketDir), embedded: true, close: async () => {} };
   }
 }

@@ -7,9 +7,8 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { type Database, EXTERNAL_POOL_MAX, openDatabase } from '../../src/db/database.js';
+import { type Database, openDatabase } from '../../src/db/database.js';
 import {
-  EMBEDDED_POOL_MAX,
   readEmbeddedServerInfo,
   serverInfoPath,
   startEmbeddedPostgres,
@@ -77,11 +76,11 @@ describe('openDatabase', function () {
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('uses DATABASE_URL as given, with the external pool size', async () => {
+  it('uses DATABASE_URL as given', async () => {
     const db = await open({ databaseUrl: 'postgresql://db.example/app', dataDir, role: 'server' });
     assert.deepEqual(
-      { url: db.url, poolMax: db.poolMax, embedded: db.embedded },
-      { url: 'postgresql://db.example/app', poolMax: EXTERNAL_POOL_MAX, embedded: false },
+      { url: db.url, embedded: db.embedded },
+      { url: 'postgresql://db.example/app', embedded: false },
     );
     await db.close();
     assert.equal(await readEmbeddedServerInfo(dataDir), null); // nothing embedded was started
@@ -89,10 +88,7 @@ describe('openDatabase', function () {
 
   it('starts the embedded database for either role when nobody holds it, and close() stops it', async () => {
     const db = await open({ dataDir, role: 'client' });
-    assert.deepEqual(
-      { poolMax: db.poolMax, embedded: db.embedded },
-      { poolMax: EMBEDDED_POOL_MAX, embedded: true },
-    );
+    assert.deepEqual({ embedded: db.embedded }, { embedded: true });
     assert.equal(await selectOne(db.url), 1);
     await db.close();
     await assert.rejects(access(serverInfoPath(dataDir)));
