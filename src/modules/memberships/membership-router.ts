@@ -1,28 +1,28 @@
 import { assertResource, relationshipId } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { membershipSpec } from './membership-serializer.js';
 import type { MembershipService } from './membership-service.js';
 
-export function membershipRoutes(memberships: MembershipService): RouteDefinition[] {
+export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.get'),
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(membershipSpec, await memberships.list(ctx.workspace.id, ctx.query.page), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.get'),
       handler: async (ctx) =>
         resourceResult(membershipSpec, await memberships.get(ctx.workspace.id, ctx.params.id ?? ''), ctx),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.create'),
@@ -38,8 +38,8 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         );
         return createdResult(membershipSpec, membership, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.edit'),
@@ -55,8 +55,8 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
           ctx,
         );
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.delete'),
@@ -64,6 +64,6 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         await memberships.remove(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

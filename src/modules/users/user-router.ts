@@ -1,27 +1,27 @@
 import type { TenantRole } from '../../generated/prisma/client.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { userSpec } from './user-serializer.js';
 import type { UserService } from './user-service.js';
 
-export function userRoutes(users: UserService): RouteDefinition[] {
+export function userRoutes(users: UserService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/users/me',
       access: access.authenticated,
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.principal.userId), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/users/:user',
       access: access.selfOr('tenants.user.get'),
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.targetUserId), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.get'),
@@ -32,8 +32,8 @@ export function userRoutes(users: UserService): RouteDefinition[] {
           await users.list(ctx.principal.tenantId, { ...ctx.query.filters, ...ctx.query.page }),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.create'),
@@ -51,6 +51,6 @@ export function userRoutes(users: UserService): RouteDefinition[] {
         });
         return createdResult(userSpec, user, ctx);
       },
-    },
+    }),
   ];
 }
