@@ -13,11 +13,7 @@ export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
       access: access.selfOr('tenants.user.edit'),
       body: 'api-key-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'api-key').attributes as {
-          name: string;
-          scopes?: string[];
-          expires_at?: string | null;
-        };
+        const a = assertResource(ctx.body, 'api-key').attributes;
         const key = await keys.create(
           ctx.principal,
           ctx.targetUserId,

@@ -9,12 +9,6 @@ import {
   type TenantPermission,
 } from '../../permissions/permission-catalogue.js';
 
-interface Check {
-  permission: string;
-  workspace?: string;
-  tenant?: string;
-}
-
 export function authcheckRoutes(policy: AccessPolicy): AnyRoute[] {
   return [
     route({
@@ -23,7 +17,7 @@ export function authcheckRoutes(policy: AccessPolicy): AnyRoute[] {
       access: access.authenticated,
       body: 'authcheck',
       handler: async ({ principal, body }) => {
-        const checks = (body as { meta: { checks: Record<string, Check> } }).meta.checks;
+        const checks = body.meta.checks;
         const problems = Object.entries(checks).flatMap(([name, c]) => {
           const pointer = `/meta/checks/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
           if (!isPermission(c.permission)) {

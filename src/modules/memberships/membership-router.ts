@@ -30,7 +30,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'membership');
         const user = relationshipId(data, ['user'], 'user');
-        const { role } = data.attributes as { role: string };
+        const { role } = data.attributes;
         const membership = await memberships.create(
           ctx.workspace,
           { userId: user?.id ?? '', role },
@@ -48,7 +48,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
         const id = ctx.params.id ?? '';
         await memberships.get(ctx.workspace.id, id);
         const data = assertResource(ctx.body, 'membership', id);
-        const { role } = data.attributes as { role: string };
+        const { role } = data.attributes;
         return resourceResult(
           membershipSpec,
           await memberships.changeRole(ctx.workspace, id, role, auditActorOf(ctx)),

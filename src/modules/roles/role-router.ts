@@ -3,7 +3,7 @@ import { collectionResult, createdResult, resourceResult } from '../../http/resp
 import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { roleSpec } from './role-serializer.js';
-import type { RoleInput, RoleService } from './role-service.js';
+import type { RoleService } from './role-service.js';
 
 export function roleRoutes(roles: RoleService): AnyRoute[] {
   return [
@@ -28,7 +28,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       access: access.tenant('tenants.role.create'),
       body: 'role-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'role').attributes as Required<RoleInput>;
+        const a = assertResource(ctx.body, 'role').attributes;
         return createdResult(roleSpec, await roles.create(ctx.principal.tenantId, a, auditActorOf(ctx)), ctx);
       },
     }),

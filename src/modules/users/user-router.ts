@@ -1,4 +1,3 @@
-import type { TenantRole } from '../../generated/prisma/client.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { type AnyRoute, access, route } from '../../http/route-table.js';
@@ -39,11 +38,7 @@ export function userRoutes(users: UserService): AnyRoute[] {
       access: access.tenant('tenants.user.create'),
       body: 'user-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'user').attributes as {
-          email: string;
-          name: string;
-          tenant_role?: TenantRole;
-        };
+        const a = assertResource(ctx.body, 'user').attributes;
         const user = await users.create(ctx.principal.tenantId, {
           email: a.email,
           name: a.name,

@@ -12,7 +12,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       access: access.tenant('tenants.workspace.create'),
       body: 'workspace-create',
       handler: async (ctx) => {
-        const { name } = assertResource(ctx.body, 'workspace').attributes as { name: string };
+        const { name } = assertResource(ctx.body, 'workspace').attributes;
         return createdResult(workspaceSpec, await workspaces.create(ctx.principal, name), ctx);
       },
     }),
@@ -37,7 +37,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       body: 'workspace-update',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'workspace', ctx.workspace.id);
-        const name = (data.attributes as { name?: string } | undefined)?.name;
+        const name = data.attributes?.name;
         const updated = name === undefined ? ctx.workspace : await workspaces.rename(ctx.workspace, name);
         return resourceResult(workspaceSpec, updated, ctx);
       },
