@@ -6,7 +6,10 @@ import type { requestSchemas } from './request-schemas.generated.js';
 type Schemas = typeof requestSchemas;
 export type RequestSchemaId = keyof Schemas;
 
-/** The schemas other schemas `$ref` by $id. */
+/**
+ * The schemas other schemas `$ref` by $id. A new shared schema must be added here: an unresolved
+ * `$ref` does not fail to compile, the member it types just loses its type.
+ */
 type References = [Schemas['common'], Schemas['auth-secret-common'], Schemas['auth-client-common']];
 
 /** The type of a body that passed schema `Id`. */
