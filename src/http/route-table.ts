@@ -117,13 +117,18 @@ export interface RouteDefinition<
 
 /**
  * Declares a route, inferring the handler's context from `access` and its body from `body`.
- * `Id` is inferred from `body` only (NoInfer elsewhere), so a route without `body` gets none.
+ * `Id` is inferred from `body` alone (handlers leave `ctx` unannotated), so a route without
+ * `body` has `ctx.body: undefined`.
  */
 export function route<A extends Access, Id extends RequestSchemaId | undefined = undefined>(
   definition: RouteDefinition<A, Id>,
 ): AnyRoute {
-  return definition;
+  // The brand is type-only: nothing is added at run time.
+  return definition as RouteDefinition<A, Id> & { [checkedByRoute]: true };
 }
+
+/** Only route() makes an AnyRoute, so no table entry skips its context and body checks. */
+declare const checkedByRoute: unique symbol;
 
 /**
  * Any route, whatever its access rule and body: the element type of the route table that
@@ -131,6 +136,7 @@ export function route<A extends Access, Id extends RequestSchemaId | undefined =
  * the route's rule promises (mount-routes.ts's authorize sets them by `access.kind`).
  */
 export interface AnyRoute extends Omit<RouteDefinition, 'handler' | 'body'> {
+  readonly [checkedByRoute]: true;
   body?: RequestSchemaId;
   handler: (ctx: never) => Promise<HttpResult>;
 }

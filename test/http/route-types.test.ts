@@ -2,7 +2,7 @@
 // body typed from the route's JSON Schema. The `@ts-expect-error` lines are the proof: `tsc
 // --noEmit` (which checks test/) fails if any of them compiles, i.e. if the typing got looser.
 import assert from 'node:assert/strict';
-import { access, type HttpResult, route } from '../../src/http/route-table.js';
+import { type AnyRoute, access, type HttpResult, route } from '../../src/http/route-table.js';
 import type { RequestBody } from '../../src/http/validation/request-bodies.js';
 
 const ok: HttpResult = { status: 204 };
@@ -87,6 +87,11 @@ const declared = [
   }),
 ];
 
+// An entry of the route table cannot skip route(): a bare object literal, whose handler would not
+// be checked against its access rule, is refused.
+// @ts-expect-error not declared through route()
+const bare: AnyRoute = { method: 'GET', path: '/bare', access: access.public, handler: async () => ok };
+
 // A body type is what the schema says, not `any`: a required member is required.
 // @ts-expect-error `state` and `credentials` are required by auth-secret-create
 const missing: RequestBody<'auth-secret-create'>['data']['attributes'] = { name: 'n' };
@@ -98,5 +103,6 @@ describe('route table types', () => {
       ['GET tenant', 'GET workspace', 'GET user', 'GET public', 'POST workspace', 'POST workspace'],
     );
     assert.equal(missing.name, 'n');
+    assert.equal(bare.path, '/bare');
   });
 });
