@@ -10,7 +10,7 @@ import { methodNotAllowed, mountRoutes, type RouteDependencies } from './http/mo
 import { requestDeadline } from './http/request-deadline.js';
 import { assignRequestId } from './http/request-id.js';
 import { checkRequestTarget } from './http/request-target.js';
-import type { RouteDefinition } from './http/route-table.js';
+import type { AnyRoute } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
 import { createRequestLogger } from './observability/logger.js';
 import type { RateLimits } from './security/rate-limits.js';
@@ -18,7 +18,7 @@ import { limitJsonDepth, limitQuery } from './security/request-limits.js';
 
 export interface AppDependencies extends RouteDependencies {
   logger: Logger;
-  routes: RouteDefinition[];
+  routes: AnyRoute[];
   bodyLimitBytes: number;
   /** GET /metrics (Prometheus text, not JSON:API): mounted ahead of content negotiation. */
   metricsHandler?: RequestHandler;

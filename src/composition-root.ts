@@ -12,7 +12,7 @@ import type { KeyRing } from './crypto/key-ring.js';
 import { DatabaseFailureLog } from './db/database-failures.js';
 import { poolOf, sqlOf } from './db/prisma-client.js';
 import type { PrismaClient } from './generated/prisma/client.js';
-import type { RouteDefinition } from './http/route-table.js';
+import type { AnyRoute } from './http/route-table.js';
 import { createSchemaRegistry } from './http/validation/schema-registry.js';
 import { apiKeyRoutes } from './modules/api-keys/api-key-router.js';
 import { createApiKeyService } from './modules/api-keys/api-key-service.js';
@@ -57,7 +57,7 @@ export interface ApplicationParts {
 
 export interface Application {
   app: Express;
-  routes: RouteDefinition[];
+  routes: AnyRoute[];
   /** Token refresh: its service, and a worker the entry point starts (src/server.ts, src/worker.ts). */
   refresh: RefreshModule;
 }
@@ -82,7 +82,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
-  const routes: RouteDefinition[] = [
+  const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
       parts.readinessProbes,

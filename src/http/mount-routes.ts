@@ -11,7 +11,7 @@ import { baseUrlFor, createLinks } from './jsonapi/links.js';
 import { parseQuery } from './jsonapi/query.js';
 import { sendDocument } from './jsonapi/send.js';
 import { receivedAtOf, requestIdOf, setPrincipal, setRoute } from './request-locals.js';
-import type { RequestContext, RouteDefinition } from './route-table.js';
+import type { AnyRoute, UserContext, WorkspaceContext } from './route-table.js';
 import type { SchemaRegistry } from './validation/schema-registry.js';
 
 export interface RouteDependencies {
@@ -28,7 +28,7 @@ export interface RouteDependencies {
  * router's rules: case-insensitive, an optional trailing slash, HEAD served by GET routes, and a
  * malformed percent-escape in a parameter is a 404.
  */
-export function mountRoutes(routes: RouteDefinition[], deps: RouteDependencies): RequestHandler {
+export function mountRoutes(routes: AnyRoute[], deps: RouteDependencies): RequestHandler {
   const table = routes.map((route) => {
     if (!route.access) throw new Error(`Route ${route.method} ${route.path} declares no access rule`);
     if (route.body && !deps.schemas.has(route.body))
@@ -72,13 +72,19 @@ function matchOrNothing(matches: MatchFunction<Record<string, string>>, path: st
   }
 }
 
-async function handle(route: RouteDefinition, deps: RouteDependencies, req: Request, res: Response) {
+/**
+ * The context as mountRoutes builds it: the members of every access rule, of which authorize sets
+ * those the route's rule promises; the route's handler is typed to read only those.
+ */
+type BuiltContext = UserContext<unknown> & WorkspaceContext<unknown>;
+
+async function handle(route: AnyRoute, deps: RouteDependencies, req: Request, res: Response) {
   const ctx = {
     req,
     requestId: requestIdOf(res) ?? '',
     receivedAt: receivedAtOf(res) ?? new Date(),
     params: req.params,
-  } as RequestContext;
+  } as BuiltContext;
   ctx.links = createLinks(baseUrlFor(req, deps.publicUrl));
   if (route.access.kind !== 'public') {
     ctx.principal = await deps.authenticate(req.headers.authorization);
@@ -97,7 +103,9 @@ async function handle(route: RouteDefinition, deps: RouteDependencies, req: Requ
   ];
   // Sorted by status so the most general one (400) sets the response status.
   if (problems.length > 0) throw new ApiError(problems.sort((a, b) => a.status - b.status));
-  return route.handler(ctx);
+  // `never`: AnyRoute forgets which rule and body a handler was declared with (route() checked
+  // them); authorize and validBody above established exactly those.
+  return route.handler(ctx as never);
 }
 
 function validBody(schemas: SchemaRegistry, schemaId: string, body: unknown): unknown {
@@ -121,12 +129,7 @@ function collectProblems(check: () => void): ApiErrorItem[] {
   }
 }
 
-async function authorize(
-  route: RouteDefinition,
-  deps: RouteDependencies,
-  ctx: RequestContext,
-  principal: Principal,
-) {
+async function authorize(route: AnyRoute, deps: RouteDependencies, ctx: BuiltContext, principal: Principal) {
   const rule = route.access;
   const param = (name: string) => ctx.params[name] ?? '';
   switch (rule.kind) {
@@ -156,7 +159,7 @@ async function authorize(
  * 405 + Allow for a known path with a method it does not serve (OPTIONS included: Express would
  * otherwise answer it itself with a text/plain body). Unknown paths fall through to the 404.
  */
-export function methodNotAllowed(routes: RouteDefinition[]) {
+export function methodNotAllowed(routes: AnyRoute[]) {
   // decode: false — only whether the path matches matters here; decoding a malformed escape
   // ("%ZZ") would throw a bare URIError here, a 500 (the router's own decode error becomes a 404).
   const patterns = routes.map((r) => ({ method: r.method, matches: match(r.path, { decode: false }) }));

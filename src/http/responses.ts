@@ -2,9 +2,9 @@
 import { buildDocument, type IncludedSet, type ResourceSpec } from './jsonapi/document-builder.js';
 import { selfLink } from './jsonapi/links.js';
 import type { Page } from './jsonapi/pagination.js';
-import type { HttpResult, RequestContext } from './route-table.js';
+import type { BaseContext, HttpResult } from './route-table.js';
 
-type Ctx = Pick<RequestContext, 'req' | 'links' | 'query'>;
+type Ctx = Pick<BaseContext, 'req' | 'links' | 'query'>;
 
 export async function resourceResult<D>(
   spec: ResourceSpec<D>,

@@ -1,14 +1,14 @@
 // POST /v2/workspaces/{workspace}/secrets/{id}/refresh: parse, call the use case
 // (refresh-request.ts), present the secret.
 import { resourceResult } from '../http/responses.js';
-import { access, type RouteDefinition } from '../http/route-table.js';
+import { type AnyRoute, access, route } from '../http/route-table.js';
 import { auditActorOf } from '../modules/audit-events/audit-recorder.js';
 import { authSecretSpec } from '../modules/auth-secrets/auth-secret-serializer.js';
 import type { RefreshRequests } from './refresh-request.js';
 
-export function refreshRoutes(requests: RefreshRequests): RouteDefinition[] {
+export function refreshRoutes(requests: RefreshRequests): AnyRoute[] {
   return [
-    {
+    route({
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets/:id/refresh',
       access: access.workspace('workspaces.auth_secret.refresh'),
@@ -17,6 +17,6 @@ export function refreshRoutes(requests: RefreshRequests): RouteDefinition[] {
         const secret = await requests.onRequest(ctx.workspace, id, auditActorOf(ctx), ctx.receivedAt);
         return resourceResult(authSecretSpec, secret, ctx);
       },
-    },
+    }),
   ];
 }

@@ -6,7 +6,13 @@ import { Writable } from 'node:stream';
 import request from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { DatabaseFailureLog } from '../../src/db/database-failures.js';
-import { access, type RouteDefinition } from '../../src/http/route-table.js';
+import {
+  type AnyRoute,
+  access,
+  route as declare,
+  type PublicAccess,
+  type RouteDefinition,
+} from '../../src/http/route-table.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 
@@ -23,13 +29,9 @@ describe('request deadline and database failures (API.md §7)', () => {
     },
   });
   const logger = createLogger('info', sink);
-  const route = (path: string, handler: RouteDefinition['handler']): RouteDefinition => ({
-    method: 'GET',
-    path,
-    access: access.public,
-    handler,
-  });
-  const routes: RouteDefinition[] = [
+  const route = (path: string, handler: RouteDefinition<PublicAccess>['handler']): AnyRoute =>
+    declare({ method: 'GET', path, access: access.public, handler });
+  const routes: AnyRoute[] = [
     route('/slow-then-answers', async () => {
       await sleep(TIMEOUT_MS + 200);
       late.push('answered');

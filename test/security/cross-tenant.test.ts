@@ -32,7 +32,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'mocha';
-import type { RouteDefinition } from '../../src/http/route-table.js';
+import type { AnyRoute } from '../../src/http/route-table.js';
 import {
   ALL_TENANT_PERMISSIONS,
   ALL_WORKSPACE_PERMISSIONS,
@@ -102,9 +102,9 @@ function filterValues(name: string, t: TenantFixture): string[] | undefined {
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
 
-const isRead = (r: RouteDefinition) => r.method === 'GET';
-const hasParams = (r: RouteDefinition) => paramsOf(r.path).length > 0;
-const routeName = (r: RouteDefinition) => `${r.method} ${r.path}`;
+const isRead = (r: AnyRoute) => r.method === 'GET';
+const hasParams = (r: AnyRoute) => paramsOf(r.path).length > 0;
+const routeName = (r: AnyRoute) => `${r.method} ${r.path}`;
 
 describe('security: tenant and workspace isolation for every id position', function () {
   this.timeout(60_000);
@@ -142,7 +142,7 @@ describe('security: tenant and workspace isolation for every id position', funct
   }
 
   /** The request for a route with these path values, with a valid body (PATCH: addressed to them). */
-  function requestFor(route: RouteDefinition, params: Record<string, string>, label: string): Sent {
+  function requestFor(route: AnyRoute, params: Record<string, string>, label: string): Sent {
     const body = route.body ? validBody(route.body, params, A) : undefined;
     if (route.body)
       assert.ok(
@@ -152,7 +152,7 @@ describe('security: tenant and workspace isolation for every id position', funct
     return { label, method: route.method, path: fillPath(route.path, params), ...(body ? { body } : {}) };
   }
 
-  function paramsWith(route: RouteDefinition, own: Record<IdKind, string>, override: Record<string, string>) {
+  function paramsWith(route: AnyRoute, own: Record<IdKind, string>, override: Record<string, string>) {
     const params: Record<string, string> = {};
     for (const p of paramsOf(route.path)) params[p] = override[p] ?? own[idKindOf(route.path, p)];
     return params;

@@ -4,7 +4,7 @@
 // database to prove that nothing changed.
 import { match } from 'path-to-regexp';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { RouteDefinition } from '../../src/http/route-table.js';
+import type { AnyRoute } from '../../src/http/route-table.js';
 import type { IdKind } from '../support/factories.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -50,7 +50,7 @@ export function fillPath(path: string, values: Record<string, string>): string {
 }
 
 /** Methods the routes serve for a concrete path (what a 405's Allow lists, HEAD aside). */
-export function methodsServing(routes: RouteDefinition[], concretePath: string): string[] {
+export function methodsServing(routes: AnyRoute[], concretePath: string): string[] {
   return [
     ...new Set(routes.filter((r) => match(r.path, { decode: false })(concretePath)).map((r) => r.method)),
   ];

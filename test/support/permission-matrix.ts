@@ -2,12 +2,12 @@
 // has variants, e.g. "self" and "another user"), naming the route exactly as the table spells it
 // and the status each caller gets. routesWithoutRow() lets a suite prove that every route in the
 // table has a row, so a new route without one fails the suite instead of going unchecked.
-import type { RouteDefinition } from '../../src/http/route-table.js';
+import type { AnyRoute } from '../../src/http/route-table.js';
 
 /** A route of the table: `METHOD /path/:param`, exactly as the route table spells it. */
 export type RouteKey = `${'GET' | 'POST' | 'PATCH' | 'DELETE'} /${string}`;
 
-export const routeKey = (r: Pick<RouteDefinition, 'method' | 'path'>): RouteKey =>
+export const routeKey = (r: Pick<AnyRoute, 'method' | 'path'>): RouteKey =>
   `${r.method} ${r.path}` as RouteKey;
 
 /** One row of a permission matrix: a route, how to call it, and the status each caller gets. */
@@ -25,7 +25,7 @@ export const rowTitle = (row: { route: RouteKey; variant?: string }) =>
 
 /** Routes of the table that no row names, and row routes the table does not have. */
 export function matrixGaps(
-  routes: readonly Pick<RouteDefinition, 'method' | 'path'>[],
+  routes: readonly Pick<AnyRoute, 'method' | 'path'>[],
   rows: readonly { route: RouteKey }[],
 ): { withoutRow: RouteKey[]; unknown: RouteKey[] } {
   const inTable = new Set(routes.map(routeKey));

@@ -13,7 +13,7 @@ import { type Config, loadConfig } from '../../src/config/config.js';
 import { generateKeySpec, type KeyRing, parseKeyRing } from '../../src/crypto/key-ring.js';
 import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
-import type { RouteDefinition } from '../../src/http/route-table.js';
+import type { AnyRoute } from '../../src/http/route-table.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { RefreshModule } from '../../src/refresh/refresh-module.js';
@@ -49,7 +49,7 @@ export interface TestApp {
   config: Config;
   keyRing: KeyRing;
   /** The route table the app was built from: suites that walk every route read it here. */
-  routes: RouteDefinition[];
+  routes: AnyRoute[];
   refresh: RefreshModule;
   registry: Registry;
   redis: Redis | undefined;

@@ -15,8 +15,12 @@ export interface ResourceDocument<A = Record<string, unknown>> {
  * Without `id` the document creates a resource: ids are assigned here, and JSON:API requires a 403
  * for a client-generated id the server does not support (silently ignoring it would surprise).
  */
-export function assertResource(body: unknown, type: string, id?: string): ResourceDocument['data'] {
-  const data = (body as ResourceDocument).data;
+export function assertResource<Body extends { data: { type: string; id?: string } }>(
+  body: Body,
+  type: string,
+  id?: string,
+): Body['data'] {
+  const data = body.data;
   if (data.type !== type) {
     throw conflict('type_mismatch', `data.type must be "${type}".`, { pointer: '/data/type' });
   }

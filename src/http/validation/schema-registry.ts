@@ -1,13 +1,11 @@
-// One Ajv instance for the whole service. Every JSON Schema file in schemas/ is compiled once at
-// start-up; routes name the schema they want by its $id.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+// One Ajv instance for the whole service. Every request JSON Schema in schemas/ is compiled once at
+// start-up; routes name the schema they want by its $id. They are loaded from the generated module
+// the body types are derived from, so what is validated and what handlers are typed to read are
+// the same objects.
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { ApiError, type ApiErrorItem } from '../../errors/api-error.js';
-
-const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../schemas');
+import { requestSchemas } from './request-schemas.generated.js';
 
 export interface SchemaRegistry {
   /** Validates `value` against schema `id`; throws one ApiError listing every problem. */
@@ -15,12 +13,10 @@ export interface SchemaRegistry {
   has(id: string): boolean;
 }
 
-export function createSchemaRegistry(dir = SCHEMA_DIR): SchemaRegistry {
+export function createSchemaRegistry(schemas: Record<string, object> = requestSchemas): SchemaRegistry {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
   addFormats.default(ajv);
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'config.schema.json')) {
-    ajv.addSchema(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
-  }
+  for (const schema of Object.values(schemas)) ajv.addSchema(schema);
   const compiled = new Map<string, ValidateFunction>();
   const get = (id: string) => {
     let fn = compiled.get(id);

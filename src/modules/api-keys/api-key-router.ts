@@ -1,23 +1,19 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { apiKeySpec } from './api-key-serializer.js';
 import type { ApiKeyService } from './api-key-service.js';
 
-export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
+export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'POST',
       path: '/v2/users/:user/api-keys',
       access: access.selfOr('tenants.user.edit'),
       body: 'api-key-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'api-key').attributes as {
-          name: string;
-          scopes?: string[];
-          expires_at?: string | null;
-        };
+        const a = assertResource(ctx.body, 'api-key').attributes;
         const key = await keys.create(
           ctx.principal,
           ctx.targetUserId,
@@ -30,23 +26,23 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
         );
         return createdResult(apiKeySpec, key, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/users/:user/api-keys',
       access: access.selfOr('tenants.user.get'),
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(apiKeySpec, await keys.list(ctx.targetUserId, ctx.query.page), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/users/:user/api-keys/:id',
       access: access.selfOr('tenants.user.get'),
       handler: async (ctx) =>
         resourceResult(apiKeySpec, await keys.get(ctx.targetUserId, ctx.params.id ?? ''), ctx),
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/users/:user/api-keys/:id',
       access: access.selfOr('tenants.user.edit'),
@@ -54,6 +50,6 @@ export function apiKeyRoutes(keys: ApiKeyService): RouteDefinition[] {
         await keys.revoke(ctx.principal, ctx.targetUserId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

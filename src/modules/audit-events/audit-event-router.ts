@@ -1,6 +1,6 @@
 import type { QuerySpec } from '../../http/jsonapi/query.js';
 import { collectionResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditEventSpec } from './audit-event-serializer.js';
 import type { AuditEventService } from './audit-event-service.js';
 import { AUDIT_ACTIONS } from './audit-recorder.js';
@@ -10,9 +10,9 @@ const listQuery: QuerySpec = {
   paginated: true,
 };
 
-export function auditEventRoutes(events: AuditEventService): RouteDefinition[] {
+export function auditEventRoutes(events: AuditEventService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/audit-events',
       access: access.workspace('workspaces.audit_event.get'),
@@ -27,8 +27,8 @@ export function auditEventRoutes(events: AuditEventService): RouteDefinition[] {
           ),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/audit-events/:id',
       access: access.workspace('workspaces.audit_event.get'),
@@ -41,8 +41,8 @@ export function auditEventRoutes(events: AuditEventService): RouteDefinition[] {
           ),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/audit-events',
       access: access.tenant('tenants.audit_event.get'),
@@ -57,8 +57,8 @@ export function auditEventRoutes(events: AuditEventService): RouteDefinition[] {
           ),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/audit-events/:id',
       access: access.tenant('tenants.audit_event.get'),
@@ -68,6 +68,6 @@ export function auditEventRoutes(events: AuditEventService): RouteDefinition[] {
           await events.get({ tenantId: ctx.principal.tenantId, workspaceId: null }, ctx.params.id ?? ''),
           ctx,
         ),
-    },
+    }),
   ];
 }

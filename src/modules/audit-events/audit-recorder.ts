@@ -5,7 +5,7 @@ import DataLoader from 'dataloader';
 import type { Sql } from '../../db/prisma-client.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import type { Prisma, PrismaClient } from '../../generated/prisma/client.js';
-import type { RequestContext } from '../../http/route-table.js';
+import type { AuthenticatedContext } from '../../http/route-table.js';
 
 export const AUDIT_ACTIONS = [
   'auth_secret.create',
@@ -48,7 +48,7 @@ export interface AuditEventInput {
 
 type Db = Prisma.TransactionClient | PrismaClient;
 
-export function auditActorOf(ctx: Pick<RequestContext, 'principal' | 'requestId'>): AuditActor {
+export function auditActorOf(ctx: Pick<AuthenticatedContext, 'principal' | 'requestId'>): AuditActor {
   return {
     tenantId: ctx.principal.tenantId,
     userId: ctx.principal.userId,

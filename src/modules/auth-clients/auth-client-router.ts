@@ -1,25 +1,14 @@
-import type { AuthMethod, AuthType } from '../../generated/prisma/client.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
+import type { SchemaDefinition } from '../../http/validation/request-bodies.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { authClientSpec } from './auth-client-serializer.js';
 import type { AuthClientService, OAuth2Input } from './auth-client-service.js';
 
-interface OAuth2Attributes {
-  client_id?: string;
-  client_secret?: string;
-  token_url?: string;
-  authorize_url?: string | null;
-  scopes?: string[];
-  auth_method?: AuthMethod;
-}
-
-interface AuthClientAttributes {
-  name?: string;
-  auth_type?: AuthType;
-  oauth2?: OAuth2Attributes | null;
-}
+/** `oauth2` as a PATCH sends it: any of the members; a POST's (oauth2Create) is a special case. */
+type OAuth2Attributes = NonNullable<SchemaDefinition<'auth-client-common', 'oauth2Update'>>;
+type OAuth2CreateAttributes = SchemaDefinition<'auth-client-common', 'oauth2Create'>;
 
 function toOAuth2Input(a: OAuth2Attributes | null | undefined): OAuth2Input | null | undefined {
   if (!a) return a;
@@ -33,9 +22,9 @@ function toOAuth2Input(a: OAuth2Attributes | null | undefined): OAuth2Input | nu
   return input;
 }
 
-export function authClientRoutes(clients: AuthClientService): RouteDefinition[] {
+export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/auth-clients',
       access: access.tenant('tenants.auth_client.get'),
@@ -46,35 +35,38 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
           await clients.list(ctx.principal.tenantId, ctx.query.filters, ctx.query.page),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.get'),
       handler: async (ctx) =>
         resourceResult(authClientSpec, await clients.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/tenants/:tenant/auth-clients',
       access: access.tenant('tenants.auth_client.create'),
       body: 'auth-client-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-client');
-        const a = data.attributes as unknown as AuthClientAttributes & { name: string; auth_type: AuthType };
+        const a = data.attributes;
+        // The schema's auth_type branches (if/then, which json-schema-to-ts does not follow) made
+        // `oauth2` an oauth2Create object for oauth2 clients and null or absent for `other` ones.
+        const oauth2 = a.oauth2 as OAuth2CreateAttributes | null | undefined;
         const client = await clients.create(
           ctx.principal.tenantId,
           {
             name: a.name,
             authType: a.auth_type,
-            oauth2: toOAuth2Input(a.oauth2) ?? null,
+            oauth2: toOAuth2Input(oauth2) ?? null,
           },
           auditActorOf(ctx),
         );
         return createdResult(authClientSpec, client, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.edit'),
@@ -82,7 +74,7 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await clients.get(ctx.principal.tenantId, id);
-        const a = (assertResource(ctx.body, 'auth-client', id).attributes ?? {}) as AuthClientAttributes;
+        const a = assertResource(ctx.body, 'auth-client', id).attributes ?? {};
         const client = await clients.update(
           ctx.principal.tenantId,
           id,
@@ -95,8 +87,8 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
         );
         return resourceResult(authClientSpec, client, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.delete'),
@@ -104,6 +96,6 @@ export function authClientRoutes(clients: AuthClientService): RouteDefinition[] 
         await clients.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

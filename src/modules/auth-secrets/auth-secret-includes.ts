@@ -8,7 +8,7 @@ import type { Principal } from '../../auth/principal.js';
 import { ApiError } from '../../errors/api-error.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { IncludedSet } from '../../http/jsonapi/document-builder.js';
-import type { RequestContext } from '../../http/route-table.js';
+import type { WorkspaceContext } from '../../http/route-table.js';
 import { tenantPermissionsOf, type WorkspaceScope } from '../../permissions/access-policy.js';
 import type { TenantPermission, WorkspacePermission } from '../../permissions/permission-catalogue.js';
 import type { AuthClientView } from '../auth-clients/auth-client-serializer.js';
@@ -63,7 +63,7 @@ export function assertMayInclude(workspace: WorkspaceScope, ctx: IncludeRequest)
 
 /** The document builder's `included` maps for the related rows the service loaded. */
 export function includedSets(
-  ctx: Pick<RequestContext, 'query' | 'workspace'>,
+  ctx: Pick<WorkspaceContext, 'query' | 'workspace'>,
   related: RelatedRows | undefined,
 ): Record<string, IncludedSet> | undefined {
   const include = ctx.query.include;

@@ -1,12 +1,11 @@
 import { ApiError, unprocessable } from '../../errors/api-error.js';
-import type { SecretState } from '../../generated/prisma/client.js';
 import {
   assertResource,
   type ResourceDocument,
   relationshipId,
 } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RequestContext, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route, type WorkspaceContext } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { AUTH_SECRET_INCLUDES, includedSets } from './auth-secret-includes.js';
 import { authSecretSpec } from './auth-secret-serializer.js';
@@ -14,13 +13,6 @@ import type { AuthSecretService, RelationshipRef, SecretReadRequest } from './au
 
 // API.md §4: `auth_client` is accepted on input as an alias of `auth-client`.
 const AUTH_CLIENT_NAMES = ['auth-client', 'auth_client'];
-
-interface AuthSecretAttributes {
-  name?: string;
-  state?: SecretState;
-  error?: string | null;
-  credentials?: unknown;
-}
 
 function authClientRef(data: ResourceDocument['data']): RelationshipRef | undefined {
   const given = AUTH_CLIENT_NAMES.filter((n) => data.relationships?.[n] !== undefined);
@@ -37,7 +29,7 @@ function authClientRef(data: ResourceDocument['data']): RelationshipRef | undefi
 }
 
 /** The parts of a GET the read use cases look at. */
-function readRequest(ctx: RequestContext): SecretReadRequest {
+function readRequest(ctx: WorkspaceContext): SecretReadRequest {
   return {
     principal: ctx.principal,
     workspacePermissions: ctx.workspacePermissions,
@@ -49,10 +41,10 @@ function readRequest(ctx: RequestContext): SecretReadRequest {
 
 type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
 
-export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] {
+export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
   /** A refused write is audited too (outcome failure), then reported as usual. */
   async function audited<T>(
-    ctx: RequestContext,
+    ctx: WorkspaceContext<unknown>,
     action: WriteAction,
     resourceId: string,
     work: () => Promise<T>,
@@ -67,7 +59,7 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
   }
 
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.get'),
@@ -88,8 +80,8 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
           meta: unreadable.length > 0 ? { credentials_unreadable: unreadable } : undefined,
         });
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
@@ -98,8 +90,8 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
         const { secret, related } = await secrets.read(ctx.workspace, ctx.params.id ?? '', readRequest(ctx));
         return resourceResult(authSecretSpec, secret, ctx, includedSets(ctx, related));
       },
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.create'),
@@ -107,7 +99,7 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
         return audited(ctx, 'auth_secret.create', 'new', async () => {
-          const a = data.attributes as unknown as AuthSecretAttributes & { name: string; state: SecretState };
+          const a = data.attributes;
           // The schema requires the relationship under one of its names.
           const authClient = authClientRef(data) as RelationshipRef;
           const secret = await secrets.create(
@@ -125,8 +117,8 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
           return createdResult(authSecretSpec, secret, ctx);
         });
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.edit'),
@@ -136,7 +128,7 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
         await secrets.exists(ctx.workspace, id);
         return audited(ctx, 'auth_secret.update', id, async () => {
           const data = assertResource(ctx.body, 'auth-secret', id);
-          const a = (data.attributes ?? {}) as AuthSecretAttributes;
+          const a = data.attributes ?? {};
           const authClient = authClientRef(data);
           const secret = await secrets.update(
             ctx.workspace,
@@ -153,8 +145,8 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
           return resourceResult(authSecretSpec, secret, ctx);
         });
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.delete'),
@@ -165,6 +157,6 @@ export function authSecretRoutes(secrets: AuthSecretService): RouteDefinition[] 
         );
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

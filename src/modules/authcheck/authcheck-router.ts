@@ -1,7 +1,7 @@
 // POST /v2/authcheck: lets a client ask "may I?" for several permissions at once, e.g. to grey out
 // buttons. A workspace the caller cannot see simply answers false (existence is not revealed).
 import { unprocessable } from '../../errors/api-error.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { type AccessPolicy, tenantPermissionsOf } from '../../permissions/access-policy.js';
 import {
   isPermission,
@@ -9,21 +9,15 @@ import {
   type TenantPermission,
 } from '../../permissions/permission-catalogue.js';
 
-interface Check {
-  permission: string;
-  workspace?: string;
-  tenant?: string;
-}
-
-export function authcheckRoutes(policy: AccessPolicy): RouteDefinition[] {
+export function authcheckRoutes(policy: AccessPolicy): AnyRoute[] {
   return [
-    {
+    route({
       method: 'POST',
       path: '/v2/authcheck',
       access: access.authenticated,
       body: 'authcheck',
       handler: async ({ principal, body }) => {
-        const checks = (body as { meta: { checks: Record<string, Check> } }).meta.checks;
+        const checks = body.meta.checks;
         const problems = Object.entries(checks).flatMap(([name, c]) => {
           const pointer = `/meta/checks/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
           if (!isPermission(c.permission)) {
@@ -59,6 +53,6 @@ export function authcheckRoutes(policy: AccessPolicy): RouteDefinition[] {
         }
         return { status: 200, document: { jsonapi: { version: '1.1' }, meta: { checks: results } } };
       },
-    },
+    }),
   ];
 }

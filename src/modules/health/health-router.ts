@@ -1,7 +1,7 @@
 import type { DatabaseFailureLog } from '../../db/database-failures.js';
 import { ApiError, DATABASE_RETRY_AFTER_SECONDS } from '../../errors/api-error.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 
 export interface ReadinessProbe {
   name: string;
@@ -14,7 +14,7 @@ export function healthRoutes(
   databaseFailures?: DatabaseFailureLog,
   // Below the request deadline, so a hanging dependency is reported as down, not as a 504.
   probeTimeoutMs = 2000,
-): RouteDefinition[] {
+): AnyRoute[] {
   const probes: ReadinessProbe[] = [
     {
       name: 'database',
@@ -27,7 +27,7 @@ export function healthRoutes(
     ...extraProbes,
   ];
   return [
-    {
+    route({
       method: 'GET',
       path: '/healthz',
       access: access.public,
@@ -35,8 +35,8 @@ export function healthRoutes(
         status: 200,
         document: { jsonapi: { version: '1.1' }, meta: { status: 'ok' } },
       }),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/readyz',
       access: access.public,
@@ -68,7 +68,7 @@ export function healthRoutes(
           },
         };
       },
-    },
+    }),
   ];
 }
 

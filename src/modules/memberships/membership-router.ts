@@ -1,28 +1,28 @@
 import { assertResource, relationshipId } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { membershipSpec } from './membership-serializer.js';
 import type { MembershipService } from './membership-service.js';
 
-export function membershipRoutes(memberships: MembershipService): RouteDefinition[] {
+export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.get'),
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(membershipSpec, await memberships.list(ctx.workspace.id, ctx.query.page), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.get'),
       handler: async (ctx) =>
         resourceResult(membershipSpec, await memberships.get(ctx.workspace.id, ctx.params.id ?? ''), ctx),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.create'),
@@ -30,7 +30,7 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'membership');
         const user = relationshipId(data, ['user'], 'user');
-        const { role } = data.attributes as { role: string };
+        const { role } = data.attributes;
         const membership = await memberships.create(
           ctx.workspace,
           { userId: user?.id ?? '', role },
@@ -38,8 +38,8 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         );
         return createdResult(membershipSpec, membership, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.edit'),
@@ -48,15 +48,15 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         const id = ctx.params.id ?? '';
         await memberships.get(ctx.workspace.id, id);
         const data = assertResource(ctx.body, 'membership', id);
-        const { role } = data.attributes as { role: string };
+        const { role } = data.attributes;
         return resourceResult(
           membershipSpec,
           await memberships.changeRole(ctx.workspace, id, role, auditActorOf(ctx)),
           ctx,
         );
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.delete'),
@@ -64,6 +64,6 @@ export function membershipRoutes(memberships: MembershipService): RouteDefinitio
         await memberships.remove(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

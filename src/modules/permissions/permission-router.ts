@@ -1,7 +1,7 @@
 import { notFound } from '../../errors/api-error.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { collectionResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import {
   ALL_PERMISSIONS,
   isWorkspacePermission,
@@ -31,15 +31,15 @@ export const permissionSpec: ResourceSpec<Permission> = {
   selfPath: (p) => `/v2/permissions/${p}`,
 };
 
-export function permissionRoutes(): RouteDefinition[] {
+export function permissionRoutes(): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/permissions',
       access: access.authenticated,
       handler: async (ctx) => collectionResult(permissionSpec, ALL_PERMISSIONS, ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/permissions/:id',
       access: access.authenticated,
@@ -48,6 +48,6 @@ export function permissionRoutes(): RouteDefinition[] {
         if (!p) throw notFound('permission');
         return resourceResult(permissionSpec, p, ctx);
       },
-    },
+    }),
   ];
 }

@@ -1,38 +1,38 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { roleSpec } from './role-serializer.js';
-import type { RoleInput, RoleService } from './role-service.js';
+import type { RoleService } from './role-service.js';
 
-export function roleRoutes(roles: RoleService): RouteDefinition[] {
+export function roleRoutes(roles: RoleService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/roles',
       access: access.tenant('tenants.role.get'),
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(roleSpec, await roles.list(ctx.principal.tenantId, ctx.query.page), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.get'),
       handler: async (ctx) =>
         resourceResult(roleSpec, await roles.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/tenants/:tenant/roles',
       access: access.tenant('tenants.role.create'),
       body: 'role-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'role').attributes as Required<RoleInput>;
+        const a = assertResource(ctx.body, 'role').attributes;
         return createdResult(roleSpec, await roles.create(ctx.principal.tenantId, a, auditActorOf(ctx)), ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.edit'),
@@ -47,8 +47,8 @@ export function roleRoutes(roles: RoleService): RouteDefinition[] {
           ctx,
         );
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.delete'),
@@ -56,6 +56,6 @@ export function roleRoutes(roles: RoleService): RouteDefinition[] {
         await roles.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

@@ -1,12 +1,12 @@
 import { notFound } from '../../errors/api-error.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { tenantSpec } from './tenant-serializer.js';
 
-export function tenantRoutes(prisma: PrismaClient): RouteDefinition[] {
+export function tenantRoutes(prisma: PrismaClient): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant',
       access: access.tenantMember,
@@ -15,6 +15,6 @@ export function tenantRoutes(prisma: PrismaClient): RouteDefinition[] {
         if (!tenant) throw notFound('tenant');
         return resourceResult(tenantSpec, tenant, ctx);
       },
-    },
+    }),
   ];
 }

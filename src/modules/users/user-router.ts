@@ -1,27 +1,26 @@
-import type { TenantRole } from '../../generated/prisma/client.js';
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { userSpec } from './user-serializer.js';
 import type { UserService } from './user-service.js';
 
-export function userRoutes(users: UserService): RouteDefinition[] {
+export function userRoutes(users: UserService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'GET',
       path: '/v2/users/me',
       access: access.authenticated,
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.principal.userId), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/users/:user',
       access: access.selfOr('tenants.user.get'),
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.targetUserId), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.get'),
@@ -32,18 +31,14 @@ export function userRoutes(users: UserService): RouteDefinition[] {
           await users.list(ctx.principal.tenantId, { ...ctx.query.filters, ...ctx.query.page }),
           ctx,
         ),
-    },
-    {
+    }),
+    route({
       method: 'POST',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.create'),
       body: 'user-create',
       handler: async (ctx) => {
-        const a = assertResource(ctx.body, 'user').attributes as {
-          email: string;
-          name: string;
-          tenant_role?: TenantRole;
-        };
+        const a = assertResource(ctx.body, 'user').attributes;
         const user = await users.create(ctx.principal.tenantId, {
           email: a.email,
           name: a.name,
@@ -51,6 +46,6 @@ export function userRoutes(users: UserService): RouteDefinition[] {
         });
         return createdResult(userSpec, user, ctx);
       },
-    },
+    }),
   ];
 }

@@ -1,48 +1,48 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { access, type RouteDefinition } from '../../http/route-table.js';
+import { type AnyRoute, access, route } from '../../http/route-table.js';
 import { workspaceSpec } from './workspace-serializer.js';
 import type { WorkspaceService } from './workspace-service.js';
 
-export function workspaceRoutes(workspaces: WorkspaceService): RouteDefinition[] {
+export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
   return [
-    {
+    route({
       method: 'POST',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenant('tenants.workspace.create'),
       body: 'workspace-create',
       handler: async (ctx) => {
-        const { name } = assertResource(ctx.body, 'workspace').attributes as { name: string };
+        const { name } = assertResource(ctx.body, 'workspace').attributes;
         return createdResult(workspaceSpec, await workspaces.create(ctx.principal, name), ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenantMember,
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(workspaceSpec, await workspaces.listVisible(ctx.principal, ctx.query.page), ctx),
-    },
-    {
+    }),
+    route({
       method: 'GET',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.get'),
       handler: async (ctx) => resourceResult(workspaceSpec, ctx.workspace, ctx),
-    },
-    {
+    }),
+    route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.edit'),
       body: 'workspace-update',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'workspace', ctx.workspace.id);
-        const name = (data.attributes as { name?: string } | undefined)?.name;
+        const name = data.attributes?.name;
         const updated = name === undefined ? ctx.workspace : await workspaces.rename(ctx.workspace, name);
         return resourceResult(workspaceSpec, updated, ctx);
       },
-    },
-    {
+    }),
+    route({
       method: 'DELETE',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.delete'),
@@ -50,6 +50,6 @@ export function workspaceRoutes(workspaces: WorkspaceService): RouteDefinition[]
         await workspaces.remove(ctx.workspace);
         return { status: 204 };
       },
-    },
+    }),
   ];
 }

@@ -1,6 +1,6 @@
 // A request under construction: the valid request a case starts from, what a violation is, and
 // helpers to edit headers and JSON documents in place.
-import type { RouteDefinition } from '../../../src/http/route-table.js';
+import type { AnyRoute } from '../../../src/http/route-table.js';
 import type { IdKind, TenantFixture } from '../../support/factories.js';
 import { paramsOf } from '../route-catalogue.js';
 import type { Rng } from './random.js';
@@ -14,12 +14,12 @@ export type Json = any;
 export interface World {
   a: TenantFixture;
   b: TenantFixture;
-  routes: RouteDefinition[];
+  routes: AnyRoute[];
   baseline: Record<IdKind, string>;
 }
 
 export interface Draft {
-  route: RouteDefinition;
+  route: AnyRoute;
   method: string;
   /** Raw path segment per parameter. */
   params: Record<string, string>;
@@ -48,8 +48,8 @@ export function setHeader(d: Draft, name: string, value: string | string[] | und
   if (value !== undefined) d.headers[name] = value;
 }
 
-export const isPublic = (r: RouteDefinition) => r.access.kind === 'public';
-export const scopedParams = (r: RouteDefinition) =>
+export const isPublic = (r: AnyRoute) => r.access.kind === 'public';
+export const scopedParams = (r: AnyRoute) =>
   paramsOf(r.path).filter((p) => ['tenant', 'workspace', 'user'].includes(p));
 
 export function getAt(doc: Json, path: readonly string[]): Json {

@@ -1,6 +1,6 @@
 // Turning a route into a request with at least one hard violation (and soft noise on top), and
 // checking the response to it.
-import type { RouteDefinition } from '../../../src/http/route-table.js';
+import type { AnyRoute } from '../../../src/http/route-table.js';
 import { validBody } from '../../support/factories.js';
 import { assertJsonApiResponse } from '../../support/jsonapi-schema.js';
 import type { RawRequest, RawResponse } from '../../support/raw-http.js';
@@ -69,7 +69,7 @@ export const CATEGORY_WEIGHTS: Record<Category, number> = {
 
 export interface Generated {
   index: number;
-  route: RouteDefinition;
+  route: AnyRoute;
   violations: Violation[];
   request: RawRequest;
 }
@@ -95,7 +95,7 @@ export function pickViolation(d: Draft, rng: Rng, w: World, exclude: (Category |
   return v.name === 'body/too-large' && !rng.chance(0.15) ? rng.pick(inCategory.filter((x) => x !== v)) : v;
 }
 
-export function generate(index: number, route: RouteDefinition, w: World): Generated {
+export function generate(index: number, route: AnyRoute, w: World): Generated {
   const rng = rngFor(index);
   const params: Record<string, string> = {};
   for (const p of paramsOf(route.path)) params[p] = w.baseline[idKindOf(route.path, p)];
