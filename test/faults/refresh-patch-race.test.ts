@@ -119,6 +119,23 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     return res;
   }
 
+  /** PATCHes the secret's credentials to tokens the caller got itself (`provider.grant()`). */
+  async function patchCredentials(
+    id: string,
+    tokens: { accessToken: string; refreshToken: string },
+    expiresIn: number,
+  ) {
+    const res = await patch(id, {
+      credentials: {
+        access_token: tokens.accessToken,
+        refresh_token: tokens.refreshToken,
+        expires_in: expiresIn,
+      },
+    });
+    assert.equal(res.status, 200);
+    return res;
+  }
+
   /** What a response shows about a refresh, in one comparable object (a failure prints all of it). */
   const shown = (res: request.Response, s: SeededSecret) => ({
     status: res.status,
@@ -214,14 +231,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     const callers = provider.grant();
     const refreshing = startRefresh(s.id);
     await sleep(PATCH_AFTER_MS);
-    const replaced = await patch(s.id, {
-      credentials: {
-        access_token: callers.accessToken,
-        refresh_token: callers.refreshToken,
-        expires_in: 7200,
-      },
-    });
-    assert.equal(replaced.status, 200);
+    await patchCredentials(s.id, callers, 7200);
 
     const res = await refreshing;
     assert.equal(res.status, 200);
@@ -292,14 +302,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     const callers = provider.grant();
     const refreshing = startRefresh(s.id);
     await sleep(PATCH_AFTER_MS);
-    const replaced = await patch(s.id, {
-      credentials: {
-        access_token: callers.accessToken,
-        refresh_token: callers.refreshToken,
-        expires_in: 600,
-      },
-    });
-    assert.equal(replaced.status, 200);
+    await patchCredentials(s.id, callers, 600);
 
     const res = await refreshing;
     assert.equal(res.status, 200);
@@ -386,14 +389,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     });
     const working = t.refresh.service.refresh(s.id, { trigger: 'worker', startedAt: new Date() });
     await sleep(PATCH_AFTER_MS);
-    const replaced = await patch(s.id, {
-      credentials: {
-        access_token: callers.accessToken,
-        refresh_token: callers.refreshToken,
-        expires_in: 7200,
-      },
-    });
-    assert.equal(replaced.status, 200);
+    await patchCredentials(s.id, callers, 7200);
 
     const { outcome } = await working;
     assert.equal(outcome.kind, 'superseded');

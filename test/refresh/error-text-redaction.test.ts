@@ -175,21 +175,25 @@ describe('refresh: provider error texts are cleaned of credentials (API.md §7)'
     ],
   ];
 
+  /** An oauth2 auth-client whose token URL is the echoing provider. */
+  const echoClient = (clientId: string, clientSecret: string, authMethod: string) =>
+    createClient(http, admin.auth, tenantId, {
+      name: `echo-${randomBytes(6).toString('hex')}`,
+      auth_type: 'oauth2',
+      oauth2: {
+        client_id: clientId,
+        client_secret: clientSecret,
+        token_url: provider.tokenUrl,
+        auth_method: authMethod,
+      },
+    });
+
   for (const authMethod of ['client_secret_basic', 'client_secret_post'] as const) {
     for (const [what, echo] of echoes) {
       it(`§7 nothing secret in error texts: ${what} echoed by the provider (${authMethod})`, async () => {
         const clientId = `client:${randomBytes(8).toString('hex')}`;
         const clientSecret = `S3cr3t/${randomBytes(18).toString('base64')}+ &~!`;
-        const client = await createClient(http, admin.auth, tenantId, {
-          name: `echo-${randomBytes(6).toString('hex')}`,
-          auth_type: 'oauth2',
-          oauth2: {
-            client_id: clientId,
-            client_secret: clientSecret,
-            token_url: provider.tokenUrl,
-            auth_method: authMethod,
-          },
-        });
+        const client = await echoClient(clientId, clientSecret, authMethod);
         const accessToken = `at.${randomBytes(20).toString('hex')}`;
         const refreshToken = `1//${randomBytes(24).toString('base64url')}`;
         const secret = await createSecret(http, admin.auth, workspaceId, client.id, {
@@ -245,16 +249,7 @@ describe('refresh: provider error texts are cleaned of credentials (API.md §7)'
     it(`§7 nothing secret in error texts: an echo in a non-rejection error code returned as 502 (${authMethod})`, async () => {
       const clientId = `client-${randomBytes(8).toString('hex')}`;
       const clientSecret = `pw-${randomBytes(18).toString('hex')}`;
-      const client = await createClient(http, admin.auth, tenantId, {
-        name: `echo-${randomBytes(6).toString('hex')}`,
-        auth_type: 'oauth2',
-        oauth2: {
-          client_id: clientId,
-          client_secret: clientSecret,
-          token_url: provider.tokenUrl,
-          auth_method: authMethod,
-        },
-      });
+      const client = await echoClient(clientId, clientSecret, authMethod);
       const refreshToken = `rt-${randomBytes(16).toString('hex')}`;
       const secret = await createSecret(http, admin.auth, workspaceId, client.id, {
         credentials: { access_token: 'at-x', refresh_token: refreshToken, expires_in: 3600 },
