@@ -5,6 +5,7 @@
 // always by key id only: key ids are checked against KEY_ID_PATTERN when a blob is parsed, and
 // key material never reaches this module.
 import type { Logger } from 'pino';
+import { LogThrottle } from '../observability/log-throttle.js';
 import { DecryptionError } from './envelope.js';
 
 export const MISSING_KEY_LOG_INTERVAL_MS = 60_000;
@@ -25,24 +26,19 @@ export function missingKeyReporter(
   logger: Logger,
   intervalMs = MISSING_KEY_LOG_INTERVAL_MS,
 ): MissingKeyReporter {
-  const lastLogged = new Map<string, { at: number; suppressed: number }>();
+  const throttle = new LogThrottle<string>(intervalMs);
   return (err, fields, message) => {
-    const now = Date.now();
-    const seen = lastLogged.get(err.keyId);
-    if (seen && now - seen.at < intervalMs) {
-      seen.suppressed += 1;
-      return;
-    }
+    const admitted = throttle.admit(err.keyId);
+    if (!admitted) return;
     logger.error(
       {
         ...fields,
         keyId: err.keyId,
         reason: err.code,
-        suppressed: seen?.suppressed ?? 0,
+        suppressed: admitted.repeat?.heldBack ?? 0,
         hint: `add key "${err.keyId}" to ENCRYPTION_KEYS of this process (see README, key rotation)`,
       },
       message,
     );
-    lastLogged.set(err.keyId, { at: now, suppressed: 0 });
   };
 }

@@ -6,6 +6,7 @@
 // failure is the database's state, not a bug: it becomes 503 database_unavailable (API.md §7),
 // and the log says so once per few seconds instead of once per request (DatabaseFailureLog).
 import type { Logger } from 'pino';
+import { LogThrottle } from '../observability/log-throttle.js';
 
 export type DatabaseFailureKind =
   /** Refused, reset, terminated, shutting down, starting up: no connection to be had. */
@@ -130,15 +131,14 @@ export interface DatabaseFailureLogOptions {
  */
 export class DatabaseFailureLog {
   readonly #logger: Logger;
-  readonly #intervalMs: number;
   readonly #now: () => number;
-  readonly #kinds = new Map<DatabaseFailureKind, { lastLoggedAt: number; unlogged: number; total: number }>();
+  readonly #throttle: LogThrottle<DatabaseFailureKind>;
   #since: number | undefined;
 
   constructor(logger: Logger, opts: DatabaseFailureLogOptions = {}) {
     this.#logger = logger;
-    this.#intervalMs = opts.intervalMs ?? 5000;
     this.#now = opts.now ?? Date.now;
+    this.#throttle = new LogThrottle(opts.intervalMs ?? 5000, this.#now);
   }
 
   /** True between the first failure and the next recovery. */
@@ -147,16 +147,12 @@ export class DatabaseFailureLog {
   }
 
   record(kind: DatabaseFailureKind, err: unknown): void {
-    const now = this.#now();
     // A lock held elsewhere is contention, not an outage: throttled, but no "available again" line.
-    if (kind !== 'lock_timeout') this.#since ??= now;
-    const state = this.#kinds.get(kind);
-    if (state && now - state.lastLoggedAt < this.#intervalMs) {
-      state.unlogged += 1;
-      state.total += 1;
-      return;
-    }
+    if (kind !== 'lock_timeout') this.#since ??= this.#now();
+    const admitted = this.#throttle.admit(kind);
+    if (!admitted) return;
     const e = err as { message?: unknown; code?: unknown } | null;
+    const { repeat } = admitted;
     // The message and code only: no stack, no query text or parameters.
     const detail = {
       kind,
@@ -167,22 +163,21 @@ export class DatabaseFailureLog {
           .at(-1),
         code: e?.code,
       },
-      ...(state ? { failuresSinceLastLine: state.unlogged + 1, failures: state.total + 1 } : {}),
+      ...(repeat ? { failuresSinceLastLine: repeat.heldBack + 1, failures: repeat.total } : {}),
     };
-    this.#kinds.set(kind, { lastLoggedAt: now, unlogged: 0, total: (state?.total ?? 0) + 1 });
     const level = kind === 'lock_timeout' ? 'warn' : 'error';
     this.#logger[level](
       detail,
-      state ? `database still unavailable (${kind})` : `database unavailable (${kind})`,
+      repeat ? `database still unavailable (${kind})` : `database unavailable (${kind})`,
     );
   }
 
   /** The database answered (a new connection was opened): ends an outage, with one summary line. */
   recovered(): void {
     if (this.#since === undefined) return;
-    const failures = Object.fromEntries([...this.#kinds].map(([k, s]) => [k, s.total]));
+    const failures = this.#throttle.totals();
     this.#logger.info({ failures, unavailableForMs: this.#now() - this.#since }, 'database available again');
     this.#since = undefined;
-    this.#kinds.clear();
+    this.#throttle.reset();
   }
 }
