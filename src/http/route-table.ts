@@ -4,7 +4,7 @@
 // mountRoutes refuses it. The handler's context type follows from `access` and `body`.
 import type { Request } from 'express';
 import type { Principal } from '../auth/principal.js';
-import type { WorkspaceScope } from '../permissions/access-policy.js';
+import type { CallerWorkspace } from '../permissions/access-policy.js';
 import type { TenantPermission, WorkspacePermission } from '../permissions/permission-catalogue.js';
 import type { Links } from './jsonapi/links.js';
 import type { ParsedQuery, QuerySpec } from './jsonapi/query.js';
@@ -67,7 +67,7 @@ export interface TenantContext<Body = undefined> extends AuthenticatedContext<Bo
 }
 
 export interface WorkspaceContext<Body = undefined> extends AuthenticatedContext<Body> {
-  workspace: WorkspaceScope;
+  workspace: CallerWorkspace;
   workspacePermissions: ReadonlySet<WorkspacePermission>;
 }
 

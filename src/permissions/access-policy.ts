@@ -24,6 +24,16 @@ export interface WorkspaceScope {
   updatedAt: Date;
 }
 
+/**
+ * A workspace as one request's caller sees it: the workspace and what the caller may do in it
+ * (roles ∩ API key scopes), resolved together in one lookup. Use cases that shape a response by
+ * the caller's permissions (credentials shown or not, API.md §8.1) read them from here, so no
+ * layer has to look them up again.
+ */
+export interface CallerWorkspace extends WorkspaceScope {
+  callerPermissions: ReadonlySet<WorkspacePermission>;
+}
+
 /** Applies an API key's scopes on top of what the user's roles grant. */
 export function withinScopes<P extends Permission>(principal: Principal, granted: Iterable<P>): Set<P> {
   const result = new Set<P>();
@@ -77,7 +87,7 @@ export function createAccessPolicy(sql: Sql) {
   async function workspaceAccess(
     principal: Principal,
     workspaceId: string,
-  ): Promise<{ workspace: WorkspaceScope; permissions: Set<WorkspacePermission> } | null> {
+  ): Promise<{ workspace: CallerWorkspace; permissions: Set<WorkspacePermission> } | null> {
     if (!isUuid(workspaceId)) return null;
     // One round trip on every workspace-scoped request (Prisma's nested include took three:
     // workspace, membership, role), shared with the requests that arrived alongside.
@@ -85,18 +95,20 @@ export function createAccessPolicy(sql: Sql) {
       `${workspaceId.toLowerCase()}|${principal.tenantId}|${principal.userId}`,
     );
     if (!row) return null;
-    const scope: WorkspaceScope = {
+    let granted: WorkspacePermission[];
+    if (principal.tenantRole === 'admin') granted = ALL_WORKSPACE_PERMISSIONS;
+    else if (row.role_permissions) granted = row.role_permissions.filter(isWorkspacePermission);
+    else return null;
+    const permissions = withinScopes(principal, granted);
+    const workspace: CallerWorkspace = {
       id: row.id,
       tenantId: row.tenant_id,
       name: row.name,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      callerPermissions: permissions,
     };
-    let granted: WorkspacePermission[];
-    if (principal.tenantRole === 'admin') granted = ALL_WORKSPACE_PERMISSIONS;
-    else if (row.role_permissions) granted = row.role_permissions.filter(isWorkspacePermission);
-    else return null;
-    return { workspace: scope, permissions: withinScopes(principal, granted) };
+    return { workspace, permissions };
   }
 
   return {

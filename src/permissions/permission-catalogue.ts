@@ -9,7 +9,8 @@ export const WORKSPACE_PERMISSIONS = {
   'workspaces.membership.create': 'Add members to the workspace',
   'workspaces.membership.edit': "Change a member's role",
   'workspaces.membership.delete': 'Remove members from the workspace',
-  'workspaces.auth_secret.get': 'Read auth-secrets, credentials included',
+  'workspaces.auth_secret.get': 'Read auth-secrets, without their credentials',
+  'workspaces.auth_secret.reveal': 'See the credentials of the auth-secrets one may read',
   'workspaces.auth_secret.create': 'Create auth-secrets',
   'workspaces.auth_secret.edit': 'Change auth-secrets',
   'workspaces.auth_secret.delete': 'Delete auth-secrets',
@@ -69,6 +70,7 @@ export const BUILT_IN_ROLES: readonly {
       'workspaces.workspace.get',
       'workspaces.membership.get',
       'workspaces.auth_secret.get',
+      'workspaces.auth_secret.reveal',
       'workspaces.auth_secret.create',
       'workspaces.auth_secret.edit',
       'workspaces.auth_secret.delete',
@@ -78,9 +80,15 @@ export const BUILT_IN_ROLES: readonly {
   {
     id: '00000000-0000-7000-8000-000000000003',
     name: 'connector',
-    permissions: ['workspaces.workspace.get', 'workspaces.auth_secret.get', 'workspaces.auth_secret.refresh'],
+    permissions: [
+      'workspaces.workspace.get',
+      'workspaces.auth_secret.get',
+      'workspaces.auth_secret.reveal',
+      'workspaces.auth_secret.refresh',
+    ],
   },
   {
+    // No `reveal`: viewers see that secrets exist and their state, not their credentials (API.md §8.1).
     id: '00000000-0000-7000-8000-000000000004',
     name: 'viewer',
     permissions: ['workspaces.workspace.get', 'workspaces.membership.get', 'workspaces.auth_secret.get'],

@@ -10,7 +10,7 @@ import {
   type AuthSecretService,
   credentialsUnreadable,
 } from '../modules/auth-secrets/auth-secret-service.js';
-import type { WorkspaceScope } from '../permissions/access-policy.js';
+import type { CallerWorkspace } from '../permissions/access-policy.js';
 import { providerApiError } from './provider-error.js';
 import type { RefreshService } from './refresh-service.js';
 import type { RefreshStore } from './refresh-store.js';
@@ -31,7 +31,7 @@ export function createRefreshRequests(deps: {
      * renewal as "after I asked" and not call the provider a second time.
      */
     async onRequest(
-      workspace: WorkspaceScope,
+      workspace: CallerWorkspace,
       id: string,
       actor: AuditActor,
       receivedAt: Date,
@@ -54,7 +54,9 @@ export function createRefreshRequests(deps: {
       }
       if (outcome.kind === 'failed') throw providerApiError(outcome.error, outcome.detail);
       // Read again after the refresh: the caller gets the secret as stored now, whichever caller
-      // or process wrote it. `gone`: deleted (get → 404) or moved to a non-oauth2 client (→ 409).
+      // or process wrote it, with credentials only if it may see them (get applies API.md §8.1; the
+      // refresh event above records the request, so no `auth_secret.read` is added).
+      // `gone`: deleted (get → 404) or moved to a non-oauth2 client (→ 409).
       const secret = await secrets.get(workspace, id);
       if (outcome.kind === 'gone') throw notSupported();
       return secret;

@@ -12,18 +12,31 @@ import {
   type SecretReadRequest,
 } from '../../src/modules/auth-secrets/auth-secret-service.js';
 import type { AuthSecretRow } from '../../src/modules/auth-secrets/auth-secret-store.js';
+import { WITHHELD } from '../../src/modules/auth-secrets/credential-disclosure.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
-import type { WorkspaceScope } from '../../src/permissions/access-policy.js';
+import type { CallerWorkspace } from '../../src/permissions/access-policy.js';
+import {
+  ALL_WORKSPACE_PERMISSIONS,
+  type WorkspacePermission,
+} from '../../src/permissions/permission-catalogue.js';
 import { FakeAuthSecretStore } from '../support/fake-auth-secret-store.js';
 
 const keyRing = parseKeyRing(generateKeySpec('unit'));
 const tenantId = randomUUID7();
-const workspace: WorkspaceScope = {
+const workspace: CallerWorkspace = {
   id: randomUUID7(),
   tenantId,
   name: 'w',
   createdAt: new Date(),
   updatedAt: new Date(),
+  callerPermissions: new Set(ALL_WORKSPACE_PERMISSIONS),
+};
+/** The same workspace for a caller with every permission but `reveal` (API.md §8.1). */
+const withoutReveal: CallerWorkspace = {
+  ...workspace,
+  callerPermissions: new Set(
+    ALL_WORKSPACE_PERMISSIONS.filter((p): p is WorkspacePermission => p !== 'workspaces.auth_secret.reveal'),
+  ),
 };
 const userId = randomUUID7();
 
@@ -126,5 +139,38 @@ describe('auth-secret read use cases (fake store)', () => {
       store.events.map((e) => e.resourceId),
       [good.id],
     );
+  });
+
+  it('without reveal: nothing is opened, credentials are withheld and no event is recorded', async () => {
+    const { store, secrets } = setup();
+    const good = row();
+    const bad = row();
+    // A ciphertext that does not open: a caller without reveal never meets it.
+    bad.credentialsSealed = sealCredentials(keyRing, { ...bad, id: randomUUID7() }, { api_key: 'x' });
+    store.add(good).add(bad);
+    const { secret } = await secrets.read(withoutReveal, bad.id, request());
+    assert.equal(secret.credentials, WITHHELD);
+    const { page, unreadable } = await secrets.listFor(withoutReveal, {}, { size: 10 }, request());
+    assert.deepEqual(
+      page.items.map((s) => s.credentials),
+      [WITHHELD, WITHHELD],
+    );
+    assert.deepEqual(unreadable, []);
+    assert.equal(store.events.length, 0);
+  });
+
+  it('without reveal: fields[auth-secret] naming credentials is a 403 before any read', async () => {
+    const { store, secrets } = setup();
+    const r = row();
+    store.add(r);
+    await assert.rejects(secrets.read(withoutReveal, r.id, request(['name', 'credentials'])), (err) => {
+      assert.ok(err instanceof ApiError);
+      assert.deepEqual(
+        err.items.map((i) => [i.status, i.code, i.source]),
+        [[403, 'reveal_not_permitted', { parameter: 'fields[auth-secret]' }]],
+      );
+      return true;
+    });
+    assert.equal(store.events.length, 0);
   });
 });

@@ -22,6 +22,16 @@ import { basicAuth, track } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 import { AUTH_SECRET_ROWS, CALLERS, type SecretRow } from './auth-secret-permission-rows.js';
 
+/** Who holds workspaces.auth_secret.reveal in the workspace (the scoped key: only get). */
+const REVEALS: Record<string, boolean> = {
+  owner: true,
+  editor: true,
+  connector: true,
+  viewer: false,
+  'tenant admin (no membership)': true,
+  'editor with a key scoped to auth_secret.get': false,
+};
+
 describe('auth-secrets: permissions and isolation', () => {
   let t: TestApp;
   let http: Http;
@@ -101,6 +111,10 @@ describe('auth-secrets: permissions and isolation', () => {
         } else {
           assertJsonApiResponse(res);
           assert.equal(res.status, expected(row), `${caller} ${route}: ${res.text}`);
+          // API.md §8.1: credentials only for callers with reveal (auth-secrets-reveal.test.ts has the rest).
+          for (const item of [res.body.data ?? []].flat()) {
+            assert.equal('credentials' in item.attributes, REVEALS[caller], `${caller} ${route} credentials`);
+          }
         }
       }
     });

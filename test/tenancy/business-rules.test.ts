@@ -32,6 +32,7 @@ const WORKSPACE_PERMISSIONS = [
   'workspaces.membership.edit',
   'workspaces.membership.delete',
   'workspaces.auth_secret.get',
+  'workspaces.auth_secret.reveal',
   'workspaces.auth_secret.create',
   'workspaces.auth_secret.edit',
   'workspaces.auth_secret.delete',
@@ -59,12 +60,19 @@ const BUILT_IN_ROLES: Record<string, string[]> = {
     'workspaces.workspace.get',
     'workspaces.membership.get',
     'workspaces.auth_secret.get',
+    'workspaces.auth_secret.reveal',
     'workspaces.auth_secret.create',
     'workspaces.auth_secret.edit',
     'workspaces.auth_secret.delete',
     'workspaces.auth_secret.refresh',
   ],
-  connector: ['workspaces.workspace.get', 'workspaces.auth_secret.get', 'workspaces.auth_secret.refresh'],
+  connector: [
+    'workspaces.workspace.get',
+    'workspaces.auth_secret.get',
+    'workspaces.auth_secret.reveal',
+    'workspaces.auth_secret.refresh',
+  ],
+  // No reveal: viewers see secrets without their credentials (API.md §8.1).
   viewer: ['workspaces.workspace.get', 'workspaces.membership.get', 'workspaces.auth_secret.get'],
 };
 

@@ -598,25 +598,28 @@ const ROWS: Row[] = [
             members: { permission: 'workspaces.membership.get', workspace: c.world.workspaceId },
             users: { permission: 'tenants.user.get' },
             roles: { permission: 'tenants.role.get' },
+            reveal: { permission: 'workspaces.auth_secret.reveal', workspace: c.world.workspaceId },
           },
         },
       },
     }),
     body: (doc, c) => {
       // The same answers the matrix above gives for the corresponding routes.
-      const answers: Record<ActorName, [boolean, boolean, boolean, boolean, boolean]> = {
-        admin: [true, true, true, true, true],
-        member: [false, false, false, true, false],
-        owner: [true, true, true, true, false],
-        editor: [true, false, true, true, false],
-        connector: [true, false, false, true, false],
-        viewer: [true, false, true, true, false],
-        nonMember: [false, false, false, true, false],
-        otherTenant: [false, false, false, true, true],
-        scopedKey: [true, false, false, false, false],
+      // reveal (API.md §8.1): every built-in role but viewer; test/auth-secrets/auth-secrets-reveal.test.ts
+      // checks that credentials are shown exactly then.
+      const answers: Record<ActorName, [boolean, boolean, boolean, boolean, boolean, boolean]> = {
+        admin: [true, true, true, true, true, true],
+        member: [false, false, false, true, false, false],
+        owner: [true, true, true, true, false, true],
+        editor: [true, false, true, true, false, true],
+        connector: [true, false, false, true, false, true],
+        viewer: [true, false, true, true, false, false],
+        nonMember: [false, false, false, true, false, false],
+        otherTenant: [false, false, false, true, true, false],
+        scopedKey: [true, false, false, false, false, false],
       };
-      const [read, edit, members, users, roles] = answers[c.actor];
-      assert.deepEqual(doc.meta.checks, { read, edit, members, users, roles });
+      const [read, edit, members, users, roles, reveal] = answers[c.actor];
+      assert.deepEqual(doc.meta.checks, { read, edit, members, users, roles, reveal });
     },
   },
 ];

@@ -1,11 +1,11 @@
 // `include=auth-client,user,workspace` on auth-secret documents. The service checks the policy
-// (assertMayInclude) and batch-loads the related rows (one query per type for the whole page); the
+// (includeProblems) and batch-loads the related rows (one query per type for the whole page); the
 // router hands them to the document builder as `included` maps (includedSets). Each type is
 // included only for callers who could GET it directly, so an API key scoped to
 // workspaces.auth_secret.get cannot read users or auth-clients by way of `include`.
 
 import type { Principal } from '../../auth/principal.js';
-import { ApiError } from '../../errors/api-error.js';
+import type { ApiErrorItem } from '../../errors/api-error.js';
 import type { User } from '../../generated/prisma/client.js';
 import type { IncludedSet } from '../../http/jsonapi/document-builder.js';
 import type { WorkspaceContext } from '../../http/route-table.js';
@@ -39,8 +39,8 @@ export interface RelatedRows {
   users: User[];
 }
 
-/** 403 (source.parameter `include`) when the caller may not read an included type. */
-export function assertMayInclude(workspace: WorkspaceScope, ctx: IncludeRequest): void {
+/** 403s (source.parameter `include`), one per included type the caller may not read. */
+export function includeProblems(workspace: WorkspaceScope, ctx: IncludeRequest): ApiErrorItem[] {
   const tenant = tenantPermissionsOf(ctx.principal, workspace.tenantId);
   const missing: string[] = [];
   for (const name of ctx.include) {
@@ -49,16 +49,13 @@ export function assertMayInclude(workspace: WorkspaceScope, ctx: IncludeRequest)
     if ('tenant' in need && !tenant?.has(need.tenant)) missing.push(need.tenant);
     if ('workspace' in need && !ctx.workspacePermissions.has(need.workspace)) missing.push(need.workspace);
   }
-  if (missing.length === 0) return;
-  throw new ApiError(
-    missing.map((p) => ({
-      status: 403,
-      code: 'forbidden',
-      title: 'Forbidden',
-      detail: `Including this type requires the permission ${p}.`,
-      source: { parameter: 'include' },
-    })),
-  );
+  return missing.map((p) => ({
+    status: 403,
+    code: 'forbidden',
+    title: 'Forbidden',
+    detail: `Including this type requires the permission ${p}.`,
+    source: { parameter: 'include' },
+  }));
 }
 
 /** The document builder's `included` maps for the related rows the service loaded. */

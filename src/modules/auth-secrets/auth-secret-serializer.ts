@@ -1,6 +1,7 @@
 import type { AuthSecret } from '../../generated/prisma/client.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
+import { WITHHELD, type Withheld } from './credential-disclosure.js';
 import { presentCredentials, type StoredCredentials } from './credentials.js';
 
 type ShownColumns =
@@ -19,15 +20,18 @@ type ShownColumns =
   | 'updatedAt';
 
 export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
-  /** Opened credentials in their stored form; null when they could not be decrypted. */
-  credentials: StoredCredentials | null;
+  /**
+   * Opened credentials in their stored form; null when they could not be decrypted; WITHHELD when
+   * the caller may not see them (credential-disclosure.ts), and then the member is left out.
+   */
+  credentials: StoredCredentials | null | Withheld;
   /** The instant `credentials.expires_in` is counted from (the write's own clock on create/patch). */
   readAt: Date;
 };
 
 export function toAuthSecretView(
   row: Pick<AuthSecret, ShownColumns>,
-  credentials: StoredCredentials | null,
+  credentials: StoredCredentials | null | Withheld,
   readAt: Date,
 ): AuthSecretView {
   return {
@@ -56,7 +60,13 @@ export const authSecretSpec: ResourceSpec<AuthSecretView> = {
     name: s.name,
     state: s.state,
     error: s.error,
-    credentials: s.credentials ? presentCredentials(s.authType, s.credentials, s.expiresAt, s.readAt) : null,
+    ...(s.credentials === WITHHELD
+      ? {}
+      : {
+          credentials: s.credentials
+            ? presentCredentials(s.authType, s.credentials, s.expiresAt, s.readAt)
+            : null,
+        }),
     expires_at: rfc3339(s.expiresAt),
     refreshed_at: rfc3339(s.refreshedAt),
     created_at: rfc3339(s.createdAt),

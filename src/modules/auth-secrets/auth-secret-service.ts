@@ -3,15 +3,15 @@ import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { isUuid, randomUUID7 } from '../../db/uuid7.js';
-import { type ApiError, notFound } from '../../errors/api-error.js';
+import { ApiError, notFound } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
-import type { WorkspaceScope } from '../../permissions/access-policy.js';
+import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
-import { assertMayInclude, type IncludeRequest, type RelatedRows } from './auth-secret-includes.js';
+import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
   createCredentialOpener,
@@ -21,6 +21,7 @@ import {
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
 import type { AuthSecretStore } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
+import { credentialsFor, isCredentialRead, revealProblems, WITHHELD } from './credential-disclosure.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
@@ -60,11 +61,28 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
 
-  /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
-  async function auditReads(workspace: WorkspaceScope, request: SecretReadRequest, items: AuthSecretView[]) {
-    if (request.fields && !request.fields.includes('credentials')) return;
-    const ids = items.filter((s) => s.credentials !== null).map((s) => s.id);
+  /**
+   * Before any work: every 403 of the query at once, for `include` (types the caller may not read)
+   * and for `fields[auth-secret]` naming credentials the caller may not see.
+   */
+  function assertMayRead(workspace: CallerWorkspace, request: SecretReadRequest): void {
+    const problems = [...includeProblems(workspace, request), ...revealProblems(workspace, request.fields)];
+    if (problems.length > 0) throw new ApiError(problems);
+  }
+
+  /**
+   * Reads that return credentials leave one event per secret disclosed; none when the caller may
+   * not see credentials or fields[] leaves them out (credential-disclosure.ts).
+   */
+  async function auditReads(workspace: CallerWorkspace, request: SecretReadRequest, items: AuthSecretView[]) {
+    if (!isCredentialRead(workspace, request.fields)) return;
+    const ids = items.filter((s) => s.credentials !== null && s.credentials !== WITHHELD).map((s) => s.id);
     await service.recordReads(request.actor, workspace, ids);
+  }
+
+  /** A written secret as its writer may see it: the credentials only with `reveal`. */
+  function shownAfterWrite(workspace: CallerWorkspace, secret: AuthSecretView): AuthSecretView {
+    return { ...secret, credentials: credentialsFor(workspace, () => secret.credentials) };
   }
 
   /** Synchronous when nothing is included, which is every call on the hot path. */
@@ -82,22 +100,27 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       if (!(await store.exists(workspace.id, id))) throw notFound('auth-secret');
     },
 
-    async get(workspace: WorkspaceScope, id: string): Promise<AuthSecretView> {
+    /** The secret as the caller may see it: credentials opened only for a caller with `reveal`. */
+    async get(workspace: CallerWorkspace, id: string): Promise<AuthSecretView> {
       const row = await store.find(workspace.id, id);
       if (!row) throw notFound('auth-secret');
-      return toAuthSecretView(row, opener.openOrFail(row), new Date());
+      return toAuthSecretView(
+        row,
+        credentialsFor(workspace, () => opener.openOrFail(row)),
+        new Date(),
+      );
     },
 
     /**
-     * GET one secret as a request asks for it: the include policy (403), the read, one
-     * `auth_secret.read` event when credentials are disclosed, then the related rows to include.
+     * GET one secret as a request asks for it: the include and reveal policies (403), the read,
+     * one `auth_secret.read` event when credentials are disclosed, then the related rows to include.
      */
     async read(
-      workspace: WorkspaceScope,
+      workspace: CallerWorkspace,
       id: string,
       request: SecretReadRequest,
     ): Promise<{ secret: AuthSecretView; related: RelatedRows | undefined }> {
-      assertMayInclude(workspace, request);
+      assertMayRead(workspace, request);
       const secret = await service.get(workspace, id);
       await auditReads(workspace, request, [secret]);
       return { secret, related: await relatedFor(workspace, [secret], request.include) };
@@ -109,12 +132,12 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
      * list down (the error itself is logged server-side).
      */
     async listFor(
-      workspace: WorkspaceScope,
+      workspace: CallerWorkspace,
       filters: AuthSecretFilters,
       page: { size: number; cursor?: string | undefined },
       request: SecretReadRequest,
     ): Promise<{ page: Page<AuthSecretView>; related: RelatedRows | undefined; unreadable: string[] }> {
-      assertMayInclude(workspace, request);
+      assertMayRead(workspace, request);
       const found = await service.list(workspace, filters, page);
       await auditReads(workspace, request, found.items);
       return {
@@ -124,9 +147,12 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       };
     },
 
-    /** A row whose credentials cannot be opened is listed with credentials null (see listFor). */
+    /**
+     * A row whose credentials cannot be opened is listed with credentials null (see listFor); for a
+     * caller without `reveal` nothing is opened.
+     */
     async list(
-      workspace: WorkspaceScope,
+      workspace: CallerWorkspace,
       filters: AuthSecretFilters,
       page: { size: number; cursor?: string | undefined },
     ): Promise<Page<AuthSecretView>> {
@@ -140,11 +166,20 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       });
       const { items, nextCursor } = toPage(rows, page.size);
       const readAt = new Date();
-      return { items: items.map((row) => toAuthSecretView(row, opener.tryOpen(row), readAt)), nextCursor };
+      return {
+        items: items.map((row) =>
+          toAuthSecretView(
+            row,
+            credentialsFor(workspace, () => opener.tryOpen(row)),
+            readAt,
+          ),
+        ),
+        nextCursor,
+      };
     },
 
     async create(
-      workspace: WorkspaceScope,
+      workspace: CallerWorkspace,
       principal: Principal,
       input: CreateAuthSecretInput,
       actor: AuditActor,
@@ -170,7 +205,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
           return created;
         });
-        return toAuthSecretView(row, checked.stored, now);
+        return shownAfterWrite(workspace, toAuthSecretView(row, checked.stored, now));
       } catch (err) {
         // The auth-client was deleted between our read and the insert.
         if (isForeignKeyViolation(err)) throw authClientNotFound(input.authClient.pointer);
@@ -178,7 +213,14 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       }
     },
 
-    update,
+    /**
+     * PATCH (auth-secret-update.ts, same arguments). It succeeds alike with or without `reveal`;
+     * only the response differs: credentials are shown only with `reveal`.
+     */
+    async update(...args: Parameters<typeof update>): Promise<AuthSecretView> {
+      const [workspace] = args;
+      return shownAfterWrite(workspace, await update(...args));
+    },
 
     async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');

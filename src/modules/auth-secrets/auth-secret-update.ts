@@ -12,7 +12,7 @@ import type {
   SecretState,
 } from '../../generated/prisma/client.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
-import type { WorkspaceScope } from '../../permissions/access-policy.js';
+import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import {
   authClientNotFound,
@@ -142,7 +142,7 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
   }
 
   return async function update(
-    workspace: WorkspaceScope,
+    workspace: CallerWorkspace,
     id: string,
     input: UpdateAuthSecretInput,
     actor: AuditActor,
