@@ -25,11 +25,16 @@ export function silenceSimpleOauth2Debug(): void {
 }
 silenceSimpleOauth2Debug();
 
-export interface RefreshGrantRequest {
-  tokenUrl: string;
+/** How the client authenticates at the provider (API.md §3, §10.1). */
+export interface ClientAuthentication {
   clientId: string;
+  /** Unused (may be empty) with auth method `none`. */
   clientSecret: string;
-  authMethod: 'client_secret_basic' | 'client_secret_post';
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+}
+
+export interface RefreshGrantRequest extends ClientAuthentication {
+  tokenUrl: string;
   refreshToken: string;
   /** Never sent; known only so that a provider echoing it cannot put it into an error text. */
   accessToken?: string | undefined;
@@ -84,9 +89,8 @@ async function call(request: RefreshGrantRequest, opts: ProviderClientOptions, n
   const deadline = now() + opts.timeoutMs;
   const endpoint = await resolveTokenEndpoint(request.tokenUrl, { allowLoopback: opts.allowLoopback });
   const oauth = new AuthorizationCode({
-    client: { id: request.clientId, secret: request.clientSecret },
+    ...clientConfig(request),
     auth: { tokenHost: endpoint.url.origin, tokenPath: `${endpoint.url.pathname}${endpoint.url.search}` },
-    options: { authorizationMethod: request.authMethod === 'client_secret_post' ? 'body' : 'header' },
   });
   const current = oauth.createToken({ refresh_token: request.refreshToken });
   const refreshed = await current.refresh({}, {
@@ -100,6 +104,34 @@ async function call(request: RefreshGrantRequest, opts: ProviderClientOptions, n
   // Taken before anything else happens: expires_in counts from the provider's answer.
   const receivedAt = now();
   return parseTokenResponse(refreshed.token as Record<string, unknown>, receivedAt);
+}
+
+/**
+ * simple-oauth2's client settings for an auth method. It knows only header (Basic) and body
+ * authentication, and in the body always writes both `idParamName` and `secretParamName`, the id
+ * first. A public client (`none`, RFC 6749 §2.1) must send its client_id and nothing else: naming the
+ * id's parameter as the secret's too, with the id as the value, makes the second write repeat the
+ * first, so the request carries `client_id` alone (test/refresh/provider-client.test.ts checks the
+ * request the provider saw).
+ */
+export function clientConfig(auth: ClientAuthentication) {
+  if (auth.authMethod === 'none') {
+    return {
+      client: {
+        id: auth.clientId,
+        secret: auth.clientId,
+        idParamName: 'client_id',
+        secretParamName: 'client_id',
+      },
+      options: { authorizationMethod: 'body' as const },
+    };
+  }
+  return {
+    client: { id: auth.clientId, secret: auth.clientSecret },
+    options: {
+      authorizationMethod: auth.authMethod === 'client_secret_post' ? ('body' as const) : ('header' as const),
+    },
+  };
 }
 
 /** Validates a token response (RFC 6749 §5.1); simple-oauth2 checks nothing. */

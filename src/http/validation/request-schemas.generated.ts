@@ -117,14 +117,15 @@ export const requestSchemas = {
         "type": "string",
         "enum": [
           "client_secret_basic",
-          "client_secret_post"
+          "client_secret_post",
+          "none"
         ]
       },
       "oauth2Create": {
+        "description": "client_secret is required unless auth_method is none (a public client). redirect_uri is read-only: as an unknown member here it is refused (422).",
         "type": "object",
         "required": [
           "client_id",
-          "client_secret",
           "token_url"
         ],
         "properties": {
@@ -151,9 +152,53 @@ export const requestSchemas = {
           },
           "auth_method": {
             "$ref": "auth-client-common#/definitions/authMethod"
+          },
+          "grant_type": {
+            "$ref": "auth-client-common#/definitions/grantType"
+          },
+          "authorize_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "token_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "refresh_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "default_expires_in": {
+            "$ref": "auth-client-common#/definitions/defaultExpiresIn"
+          },
+          "refresh_margin_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshMarginSeconds"
+          },
+          "refresh_every_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshEverySeconds"
+          },
+          "revocation_url": {
+            "$ref": "auth-client-common#/definitions/optionalUrl"
           }
         },
-        "additionalProperties": false
+        "additionalProperties": false,
+        "if": {
+          "properties": {
+            "auth_method": {
+              "const": "none"
+            }
+          },
+          "required": [
+            "auth_method"
+          ]
+        },
+        "else": {
+          "properties": {
+            "client_secret": {
+              "$ref": "auth-client-common#/definitions/clientSecret"
+            }
+          },
+          "required": [
+            "client_secret"
+          ]
+        }
       },
       "oauth2Update": {
         "type": [
@@ -184,6 +229,30 @@ export const requestSchemas = {
           },
           "auth_method": {
             "$ref": "auth-client-common#/definitions/authMethod"
+          },
+          "grant_type": {
+            "$ref": "auth-client-common#/definitions/grantType"
+          },
+          "authorize_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "token_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "refresh_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "default_expires_in": {
+            "$ref": "auth-client-common#/definitions/defaultExpiresIn"
+          },
+          "refresh_margin_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshMarginSeconds"
+          },
+          "refresh_every_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshEverySeconds"
+          },
+          "revocation_url": {
+            "$ref": "auth-client-common#/definitions/optionalUrl"
           }
         },
         "additionalProperties": false,
@@ -200,6 +269,66 @@ export const requestSchemas = {
             "pattern": "^[^\\u0000]*$"
           }
         ]
+      },
+      "grantType": {
+        "type": "string",
+        "enum": [
+          "authorization_code",
+          "client_credentials"
+        ]
+      },
+      "extraParams": {
+        "description": "Extra string parameters for one kind of request (names the protocol sets itself are refused by the service, src/modules/auth-clients/extra-params.ts). null = none.",
+        "type": [
+          "object",
+          "null"
+        ],
+        "maxProperties": 50,
+        "propertyNames": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.~:-]{1,100}$"
+        },
+        "additionalProperties": {
+          "type": "string",
+          "maxLength": 2048,
+          "pattern": "^[^\\u0000]*$"
+        }
+      },
+      "optionalUrl": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uri",
+        "minLength": 1,
+        "maxLength": 2048
+      },
+      "defaultExpiresIn": {
+        "description": "Seconds to assume when a token response has no expires_in; null: lifetime unknown.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 31536000
+      },
+      "refreshMarginSeconds": {
+        "description": "Renew this long before expiry (overrides REFRESH_AHEAD_SECONDS); null: the service default.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 86400
+      },
+      "refreshEverySeconds": {
+        "description": "Renew at least this often, even far from expiry; null: only before expiry.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 60,
+        "maximum": 31536000
       }
     }
   },
