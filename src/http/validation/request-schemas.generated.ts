@@ -812,6 +812,87 @@ export const requestSchemas = {
       }
     }
   },
+  'connect-session-create': {
+    "$id": "connect-session-create",
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "description": "POST /v2/workspaces/{workspace}/connect-sessions (API.md §10.2). The URL rules of return_url (https, loopback http when allowed, no private address) and what the auth-client and auth-secret must be are checked in src/modules/connect-sessions/connect-session-service.ts.",
+    "type": "object",
+    "required": [
+      "data"
+    ],
+    "properties": {
+      "data": {
+        "type": "object",
+        "required": [
+          "type",
+          "attributes",
+          "relationships"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50
+          },
+          "id": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "attributes": {
+            "type": "object",
+            "required": [
+              "name"
+            ],
+            "properties": {
+              "name": {
+                "description": "The name of the auth-secret the session creates (ignored when it re-authorizes one).",
+                "$ref": "auth-secret-common#/definitions/name"
+              },
+              "scopes": {
+                "description": "Scopes for this connection instead of the auth-client's.",
+                "$ref": "auth-client-common#/definitions/scopes"
+              },
+              "return_url": {
+                "description": "Where the browser goes after the callback; null or absent: a small page of this service.",
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uri",
+                "minLength": 1,
+                "maxLength": 2048
+              }
+            },
+            "additionalProperties": false
+          },
+          "relationships": {
+            "type": "object",
+            "required": [
+              "auth-client"
+            ],
+            "properties": {
+              "auth-client": {
+                "$ref": "common#/definitions/toOne"
+              },
+              "auth-secret": {
+                "description": "An auth-secret of the same auth-client to re-authorize instead of creating one (needs workspaces.auth_secret.edit).",
+                "$ref": "common#/definitions/toOne"
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "meta": {
+        "$ref": "common#/definitions/documentMeta"
+      },
+      "jsonapi": {
+        "type": "object"
+      }
+    },
+    "additionalProperties": false
+  },
   'credentials-oauth2': {
     "$id": "credentials-oauth2",
     "$schema": "http://json-schema.org/draft-07/schema#",

@@ -30,7 +30,11 @@ export type ConnectSessionView = Pick<ConnectSession, ShownColumns> & {
  * A session as clients see it at `at`: a pending one whose time ran out is `failed` (the callback
  * would refuse its state), so a poller always reaches an end.
  */
-export function toConnectSessionView(row: ConnectSession, at: Date, authorizeUrl?: string): ConnectSessionView {
+export function toConnectSessionView(
+  row: ConnectSession,
+  at: Date,
+  authorizeUrl?: string,
+): ConnectSessionView {
   const expired = row.status === 'pending' && row.expiresAt.getTime() <= at.getTime();
   return {
     id: row.id,
