@@ -15,7 +15,7 @@ import {
   type JsonApiResource,
   pathOf,
 } from '../support/factories.js';
-import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
+import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { OIDC_SCOPES, OidcTestProvider, TestBrowser } from '../support/oidc-provider.js';
 import { marker, track, usedClientSecrets } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -345,7 +345,8 @@ describe('connect sessions: authorization code with PKCE against oidc-provider (
       where: { workspaceId, action: 'auth_secret.update', resourceId: completedSecretId, outcome: 'success' },
       orderBy: { id: 'desc' },
     });
-    assert.deepEqual((update?.details as { changed: string[] }).changed, ['credentials', 'error', 'state']);
+    assert.ok(update, 'auth_secret.update is audited');
+    assert.deepEqual((update.details as { changed: string[] }).changed, ['credentials', 'error', 'state']);
   });
 
   it('lets exactly one of several concurrent callbacks with one state through', async () => {
