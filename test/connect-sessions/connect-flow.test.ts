@@ -18,7 +18,7 @@ import {
 import { assertJsonApiResponse } from '../support/jsonapi-schema.js';
 import { OIDC_SCOPES, OidcTestProvider, TestBrowser } from '../support/oidc-provider.js';
 import { marker, track, usedClientSecrets } from '../support/secrets.js';
-import { createTestApp, type TestApp } from '../support/test-app.js';
+import { capturedLogs, createTestApp, type TestApp } from '../support/test-app.js';
 
 const PUBLIC_URL = 'https://auth-secrets.example.test';
 const REDIRECT_URI = `${PUBLIC_URL}/v2/oauth/callback`;
@@ -222,6 +222,11 @@ describe('connect sessions: authorization code with PKCE against oidc-provider (
     assert.equal(await secretCount(), before);
     const secretAfter = await t.prisma.authSecret.findUniqueOrThrow({ where: { id: completedSecretId } });
     assert.deepEqual(secretAfter, secretBefore);
+    // Neither the code nor the state (the callback's credentials) ever reached a log line.
+    const callbackQuery = new URL(usedCallbackUrl).searchParams;
+    for (const value of [callbackQuery.get('code'), callbackQuery.get('state')]) {
+      assert.ok(value && !capturedLogs.some((line) => line.includes(value)), 'not logged');
+    }
   });
 
   it('refuses a forged, missing or repeated state: 400 page, nothing written', async () => {
