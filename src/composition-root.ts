@@ -24,6 +24,10 @@ import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
+import { createConnectCallback } from './modules/connect-sessions/connect-callback.js';
+import { connectSessionRoutes } from './modules/connect-sessions/connect-session-router.js';
+import { createConnectSessionService } from './modules/connect-sessions/connect-session-service.js';
+import { createConnectSessionStore } from './modules/connect-sessions/connect-session-store.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
 import { createMembershipService } from './modules/memberships/membership-service.js';
@@ -82,6 +86,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
+  const connectSessions = createConnectSessionStore(prisma);
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -109,6 +114,24 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...authSecretRoutes(authSecrets),
     ...refreshRoutes(
       createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
+    ),
+    ...connectSessionRoutes(
+      createConnectSessionService({
+        prisma,
+        store: connectSessions,
+        secrets: secretStore,
+        keyRing: parts.keyRing,
+        allowLoopbackHttp: config.oauthAllowLoopbackHttp,
+        ttlSeconds: config.connectSessionTtlSeconds,
+      }),
+      createConnectCallback({
+        prisma,
+        store: connectSessions,
+        secrets: authSecrets,
+        provider: refresh.provider,
+        keyRing: parts.keyRing,
+        logger,
+      }),
     ),
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });

@@ -94,6 +94,8 @@ export type ContextFor<A extends Access, Body = undefined> = A extends Workspace
 export interface HttpResult {
   status: number;
   document?: unknown;
+  /** An HTML page instead of a document: only the OAuth callback, which a browser follows. */
+  html?: string;
   headers?: Record<string, string>;
 }
 

@@ -10,7 +10,7 @@
 // - path parameters (:tenant, :workspace, :user, :id): one at a time, and all at once → 404, with
 //   the very same error document as for an id that does not exist (existence is not revealed);
 // - relationship ids in bodies (membership `user`, auth-secret `auth-client` and its alias
-//   `auth_client`) → 404, likewise indistinguishable from a random id; `data.id` of a PATCH
+//   `auth_client`, connect-session `auth-client` and `auth-secret`) → 404, likewise indistinguishable from a random id; `data.id` of a PATCH
 //   document sent to the caller's own resource → 409 id_mismatch, as for a random id;
 // - filter values (filter[user], filter[auth_client], filter[actor], filter[resource], and the
 //   string filters filter[email], filter[name]) → 200 with `data: []`. Decision: a filter is a
@@ -70,8 +70,13 @@ const RELATIONSHIP_KINDS: Record<string, IdKind> = {
   user: 'user',
   'auth-client': 'auth-client',
   auth_client: 'auth-client',
+  'auth-secret': 'auth-secret',
 };
-const TYPE_OF_KIND: Partial<Record<IdKind, string>> = { user: 'user', 'auth-client': 'auth-client' };
+const TYPE_OF_KIND: Partial<Record<IdKind, string>> = {
+  user: 'user',
+  'auth-client': 'auth-client',
+  'auth-secret': 'auth-secret',
+};
 
 /** Values a filter takes from a tenant (ids for `uuid` filters; emails and names for string ones). */
 function filterValues(name: string, t: TenantFixture): string[] | undefined {
@@ -381,7 +386,7 @@ describe('security: tenant and workspace isolation for every id position', funct
       assert.deepEqual(leaks, [], `tenant B's strings in tenant A's responses:\n${leaks.join('\n')}`);
     });
 
-    it('relationship ids in bodies (membership user, auth-secret auth-client / auth_client): 404, as for an id that does not exist', async () => {
+    it('relationship ids in bodies (membership user, auth-client / auth_client, connect-session auth-secret): 404, as for an id that does not exist', async () => {
       const from = seen.length;
       const own = baselineIds(A);
       let checked = 0;
@@ -460,7 +465,12 @@ describe('security: tenant and workspace isolation for every id position', funct
 
   describe('a workspace owner with ids of another workspace of the same tenant', () => {
     // A.wsOwner: tenant member, owner of A.ws1, not a member of A.ws2.
-    const WORKSPACE_SCOPED: IdKind[] = ['auth-secret', 'membership', 'workspace-audit-event'];
+    const WORKSPACE_SCOPED: IdKind[] = [
+      'auth-secret',
+      'membership',
+      'workspace-audit-event',
+      'connect-session',
+    ];
     const ws2Ids = (kind: IdKind): string[] =>
       kind === 'auth-secret'
         ? [A.secrets.ws2.id]
@@ -468,7 +478,9 @@ describe('security: tenant and workspace isolation for every id position', funct
           ? A.memberships.ws2
           : kind === 'workspace-audit-event'
             ? A.events.ws2
-            : [];
+            : kind === 'connect-session'
+              ? [A.connectSessions.ws2.id]
+              : [];
 
     it('every :workspace and every workspace-scoped :id: 404, as for an id that does not exist', async () => {
       const from = seen.length;

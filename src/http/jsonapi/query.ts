@@ -11,6 +11,12 @@ export interface QuerySpec {
   filters?: Record<string, FilterKind>;
   include?: readonly string[];
   paginated?: boolean;
+  /**
+   * The route reads its own parameters from the request: a redirect from an OAuth provider carries
+   * whatever the provider adds beside `code` and `state`, and RFC 6749 §4.1.2 has the client ignore
+   * the ones it does not know.
+   */
+  ownParameters?: true;
 }
 
 export interface ParsedQuery {
@@ -35,6 +41,7 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
     fields: {},
     page: { size: DEFAULT_PAGE_SIZE, cursor: undefined },
   };
+  if (spec.ownParameters) return parsed;
 
   for (const [key, rawValue] of Object.entries(query)) {
     if (typeof rawValue !== 'string') {

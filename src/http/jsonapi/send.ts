@@ -12,3 +12,12 @@ export function sendDocument(res: Response, status: number, document: unknown): 
   res.setHeader('Content-Length', body.length);
   res.end(body);
 }
+
+/** Writes an HTML page (the OAuth callback's): the caller has escaped every value in it. */
+export function sendHtml(res: Response, status: number, html: string): void {
+  const body = Buffer.from(html, 'utf8');
+  res.status(status);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}

@@ -8,7 +8,21 @@ import type { AuthClient, AuthType, Prisma, PrismaClient } from '../../generated
 /** What the refresher needs of a client to call its token endpoint. */
 export type RefreshClient = Pick<
   AuthClient,
-  'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'
+  | 'id'
+  | 'tenantId'
+  | 'authType'
+  | 'tokenUrl'
+  | 'clientId'
+  | 'clientSecretSealed'
+  | 'authMethod'
+  | 'grantType'
+  | 'scopes'
+  | 'tokenParams'
+  | 'refreshParams'
+  | 'defaultExpiresIn'
+  | 'refreshMarginSeconds'
+  | 'refreshEverySeconds'
+  | 'revocationUrl'
 >;
 
 export interface AuthClientPageQuery {
@@ -70,6 +84,14 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
           clientId: true,
           clientSecretSealed: true,
           authMethod: true,
+          grantType: true,
+          scopes: true,
+          tokenParams: true,
+          refreshParams: true,
+          defaultExpiresIn: true,
+          refreshMarginSeconds: true,
+          refreshEverySeconds: true,
+          revocationUrl: true,
         },
       });
     },

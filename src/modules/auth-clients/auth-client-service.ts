@@ -2,13 +2,14 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
-import type { AuthMethod, AuthType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import type { AuthMethod, AuthType, GrantType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
 import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
+import { type ExtraParams, extraParamProblems } from './extra-params.js';
 import { type UrlProblem, urlProblems } from './token-url-policy.js';
 
 export interface OAuth2Input {
@@ -18,6 +19,15 @@ export interface OAuth2Input {
   authorizeUrl?: string | null;
   scopes?: string[];
   authMethod?: AuthMethod;
+  grantType?: GrantType;
+  /** null clears (stored as no parameters). */
+  authorizeParams?: ExtraParams | null;
+  tokenParams?: ExtraParams | null;
+  refreshParams?: ExtraParams | null;
+  defaultExpiresIn?: number | null;
+  refreshMarginSeconds?: number | null;
+  refreshEverySeconds?: number | null;
+  revocationUrl?: string | null;
 }
 
 export interface CreateAuthClientInput {
@@ -57,15 +67,42 @@ export function createAuthClientService(
   opts: { allowLoopbackHttp: boolean },
   secrets: Pick<AuthSecretStore, 'usesClient'>,
 ) {
-  function checkUrls(oauth2: OAuth2Input): void {
+  /**
+   * Every problem of the oauth2 members a request writes, thrown together (API.md §1). `current`: the
+   * stored client on PATCH, to judge the settings as they will be after the merge.
+   */
+  function checkOAuth2(oauth2: OAuth2Input, current?: AuthClientView): void {
     const problems: UrlProblem[] = [];
-    if (oauth2.tokenUrl !== undefined) {
-      problems.push(...urlProblems(oauth2.tokenUrl, `${OAUTH2_POINTER}/token_url`, opts.allowLoopbackHttp));
+    const urls = {
+      token_url: oauth2.tokenUrl,
+      authorize_url: oauth2.authorizeUrl,
+      revocation_url: oauth2.revocationUrl,
+    };
+    for (const [member, url] of Object.entries(urls)) {
+      if (typeof url === 'string') {
+        problems.push(...urlProblems(url, `${OAUTH2_POINTER}/${member}`, opts.allowLoopbackHttp));
+      }
     }
-    if (typeof oauth2.authorizeUrl === 'string') {
-      problems.push(
-        ...urlProblems(oauth2.authorizeUrl, `${OAUTH2_POINTER}/authorize_url`, opts.allowLoopbackHttp),
-      );
+    const params = {
+      authorize_params: oauth2.authorizeParams,
+      token_params: oauth2.tokenParams,
+      refresh_params: oauth2.refreshParams,
+    };
+    for (const [member, value] of Object.entries(params)) {
+      if (value) problems.push(...extraParamProblems(value, `${OAUTH2_POINTER}/${member}`));
+    }
+    // A confidential client needs a secret to authenticate with; the create schema checks this for
+    // POST, here it is the settings after a PATCH (e.g. auth_method none → client_secret_basic).
+    if (current) {
+      const method = oauth2.authMethod ?? current.authMethod;
+      const secretSet = oauth2.clientSecret !== undefined || current.clientSecretSet;
+      if (method !== 'none' && !secretSet) {
+        problems.push({
+          code: 'missing_member',
+          detail: `${OAUTH2_POINTER}/client_secret is required with auth_method ${method}.`,
+          pointer: `${OAUTH2_POINTER}/client_secret`,
+        });
+      }
     }
     if (problems.length > 0) throw unprocessable(problems);
   }
@@ -114,7 +151,7 @@ export function createAuthClientService(
       };
       const o = input.oauth2;
       if (input.authType === 'oauth2' && o) {
-        checkUrls(o);
+        checkOAuth2(o);
         data.clientId = o.clientId ?? null;
         data.clientSecretSealed = o.clientSecret
           ? sealClientSecret(keyRing, { id, tenantId }, o.clientSecret)
@@ -123,6 +160,14 @@ export function createAuthClientService(
         data.authorizeUrl = o.authorizeUrl ?? null;
         data.scopes = o.scopes ?? [];
         data.authMethod = o.authMethod ?? 'client_secret_basic';
+        data.grantType = o.grantType ?? 'authorization_code';
+        data.authorizeParams = o.authorizeParams ?? {};
+        data.tokenParams = o.tokenParams ?? {};
+        data.refreshParams = o.refreshParams ?? {};
+        data.defaultExpiresIn = o.defaultExpiresIn ?? null;
+        data.refreshMarginSeconds = o.refreshMarginSeconds ?? null;
+        data.refreshEverySeconds = o.refreshEverySeconds ?? null;
+        data.revocationUrl = o.revocationUrl ?? null;
       }
       const row = await withUniqueName(
         prisma.$transaction(async (tx) => {
@@ -176,7 +221,16 @@ export function createAuthClientService(
           ]);
         }
         if (o) {
-          checkUrls(o);
+          // Its secrets' credentials were made for one grant (a client-credentials token has no
+          // refresh token): switching would leave them unrenewable.
+          if (o.grantType !== undefined && o.grantType !== current.grantType) {
+            throw conflict(
+              'grant_type_immutable',
+              `grant_type cannot change (this auth-client is ${current.grantType}); create another auth-client.`,
+              { pointer: `${OAUTH2_POINTER}/grant_type` },
+            );
+          }
+          checkOAuth2(o, current);
           if (o.clientId !== undefined) data.clientId = o.clientId;
           if (o.clientSecret !== undefined)
             data.clientSecretSealed = sealClientSecret(keyRing, current, o.clientSecret);
@@ -184,6 +238,13 @@ export function createAuthClientService(
           if (o.authorizeUrl !== undefined) data.authorizeUrl = o.authorizeUrl;
           if (o.scopes !== undefined) data.scopes = o.scopes;
           if (o.authMethod !== undefined) data.authMethod = o.authMethod;
+          if (o.authorizeParams !== undefined) data.authorizeParams = o.authorizeParams ?? {};
+          if (o.tokenParams !== undefined) data.tokenParams = o.tokenParams ?? {};
+          if (o.refreshParams !== undefined) data.refreshParams = o.refreshParams ?? {};
+          if (o.defaultExpiresIn !== undefined) data.defaultExpiresIn = o.defaultExpiresIn;
+          if (o.refreshMarginSeconds !== undefined) data.refreshMarginSeconds = o.refreshMarginSeconds;
+          if (o.refreshEverySeconds !== undefined) data.refreshEverySeconds = o.refreshEverySeconds;
+          if (o.revocationUrl !== undefined) data.revocationUrl = o.revocationUrl;
         }
       }
       if (Object.keys(data).length === 0) return current;
@@ -232,6 +293,14 @@ const OAUTH2_MEMBER_NAMES: Record<string, string> = {
   authorizeUrl: 'authorize_url',
   scopes: 'scopes',
   authMethod: 'auth_method',
+  grantType: 'grant_type',
+  authorizeParams: 'authorize_params',
+  tokenParams: 'token_params',
+  refreshParams: 'refresh_params',
+  defaultExpiresIn: 'default_expires_in',
+  refreshMarginSeconds: 'refresh_margin_seconds',
+  refreshEverySeconds: 'refresh_every_seconds',
+  revocationUrl: 'revocation_url',
 };
 
 function changedMembers(input: UpdateAuthClientInput): string[] {

@@ -20,12 +20,12 @@ import {
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
 import type { AuthSecretStore } from './auth-secret-store.js';
-import { createAuthSecretUpdater } from './auth-secret-update.js';
+import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
 import { credentialsFor, isCredentialRead, revealProblems, WITHHELD } from './credential-disclosure.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
-export type { UpdateAuthSecretInput } from './auth-secret-update.js';
+export type { SecretWriteHook, UpdateAuthSecretInput } from './auth-secret-update.js';
 
 export interface CreateAuthSecretInput {
   name: string;
@@ -33,6 +33,13 @@ export interface CreateAuthSecretInput {
   error?: string | null;
   credentials: unknown;
   authClient: RelationshipRef;
+  /** Runs in the transaction that writes the secret: a record that must commit with it, or not at all. */
+  alsoWrite?: SecretWriteHook;
+  /**
+   * Tokens a provider issued: their expiry as the provider gave it (null: it gave none), instead of
+   * one counted from `credentials.expires_in` at this write.
+   */
+  expiresAt?: Date | null;
 }
 
 export interface AuthSecretFilters {
@@ -180,7 +187,8 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
 
     async create(
       workspace: CallerWorkspace,
-      principal: Principal,
+      /** The secret's creator (the `user` relationship). */
+      principal: Pick<Principal, 'userId'>,
       input: CreateAuthSecretInput,
       actor: AuditActor,
       now = new Date(),
@@ -200,9 +208,10 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
             state: input.state,
             error: input.error ?? null,
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
-            expiresAt: checked.expiresAt,
+            expiresAt: input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
+          await input.alsoWrite?.(tx, created.id);
           return created;
         });
         return shownAfterWrite(workspace, toAuthSecretView(row, checked.stored, now));

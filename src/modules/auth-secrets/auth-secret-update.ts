@@ -30,12 +30,19 @@ import {
   sealCredentials,
 } from './credentials.js';
 
+/** Another write that must commit with the secret's, in its transaction (a connect session's completion). */
+export type SecretWriteHook = (tx: Prisma.TransactionClient, authSecretId: string) => Promise<void>;
+
 export interface UpdateAuthSecretInput {
   name?: string;
   state?: SecretState;
   error?: string | null;
   credentials?: unknown;
   authClient?: RelationshipRef;
+  /** Runs in the transaction that writes the secret, after its audit event. */
+  alsoWrite?: SecretWriteHook;
+  /** With `credentials` from a provider: their expiry as it gave it (see CreateAuthSecretInput). */
+  expiresAt?: Date | null;
 }
 
 interface UpdaterDependencies {
@@ -107,7 +114,7 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
     const data: Prisma.AuthSecretUncheckedUpdateInput = {};
     if (checked) {
       data.credentialsSealed = sealCredentials(keyRing, row, checked.stored);
-      data.expiresAt = checked.expiresAt;
+      data.expiresAt = input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt;
       // New credentials from the caller: a refresh running now must not overwrite them with tokens
       // renewed from the old ones (refresh-store.ts). Nothing else a PATCH changes counts.
       data.credentialsVersion = { increment: 1 };
@@ -119,7 +126,10 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
     if (input.name !== undefined) data.name = input.name;
     if (input.state !== undefined) data.state = input.state;
     if (input.error !== undefined) data.error = input.error;
-    if (Object.keys(data).length === 0) return toAuthSecretView(row, stored, now);
+    if (Object.keys(data).length === 0) {
+      await input.alsoWrite?.(tx, row.id);
+      return toAuthSecretView(row, stored, now);
+    }
     if (checked || input.state !== undefined) {
       // New credentials or a state set by hand start the refresher's failure policy afresh.
       data.failureCount = 0;
@@ -134,10 +144,12 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
       // Member names only: which parts changed, never their values.
       details: {
         changed: Object.keys(input)
+          .filter((k) => k !== 'alsoWrite' && k !== 'expiresAt')
           .map((k) => (k === 'authClient' ? 'auth-client' : k))
           .sort(),
       },
     });
+    await input.alsoWrite?.(tx, row.id);
     return toAuthSecretView(updated, stored, now);
   }
 

@@ -228,6 +228,67 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       },
     ],
   },
+  'connect-session-create': {
+    members: [
+      NAME,
+      { path: A('scopes'), kind: 'string-array' },
+      { path: A('return_url'), kind: 'nullable-string', max: 2048, nul: true },
+      { path: ['data', 'relationships', 'auth-client', 'data', 'id'], kind: 'uuid' },
+    ],
+    required: [
+      ['data'],
+      ['data', 'type'],
+      ['data', 'attributes'],
+      A('name'),
+      ['data', 'relationships'],
+      ['data', 'relationships', 'auth-client'],
+      ['data', 'relationships', 'auth-client', 'data'],
+    ],
+    closed: [...CLOSED, ['data', 'relationships'], ['data', 'relationships', 'auth-client']],
+    refused: {
+      'data.attributes': ['authorize_url', 'status', 'error', 'expires_at'],
+      'data.relationships': ['workspace', 'user', 'auth_client'],
+    },
+    late: [
+      ...CREATE_LATE,
+      (doc) => {
+        doc.data.relationships['auth-client'].data.type = 'auth-secret';
+      },
+    ],
+    specific: [
+      (doc, rng, w) => {
+        // Another tenant's auth-client, or none at all: 404.
+        doc.data.relationships['auth-client'].data.id = rng.pick([w.b.clients.oauth2.id, rng.uuid()]);
+      },
+      (doc, _rng, w) => {
+        // An `other` client cannot run an authorization-code flow: 422.
+        doc.data.relationships['auth-client'].data.id = w.a.clients.other.id;
+      },
+      (doc, rng) => {
+        doc.data.attributes.return_url = rng.pick([
+          'https://10.0.0.1/done',
+          'https://169.254.169.254/latest',
+          'http://app.example.test/done',
+          'https://u:p@app.example.test/done',
+          'https://app.example.test/done#x',
+          'javascript:alert(1)',
+          'not a url',
+        ]);
+      },
+      (doc, rng, w) => {
+        // A secret of another workspace or tenant (404), or of another client (422).
+        toOne(
+          doc,
+          'auth-secret',
+          'auth-secret',
+          rng.pick([w.a.secrets.ws2.id, w.b.secrets.ws1Oauth2.id, w.a.secrets.ws1Other.id, rng.uuid()]),
+        );
+      },
+      (doc, rng) => {
+        doc.data.attributes.scopes = [rng.pick(['has space', 'quote"', 'back\\slash', ''])];
+      },
+    ],
+  },
   authcheck: {
     members: [
       { path: ['meta', 'checks', 'k', 'permission'], kind: 'string', max: 100, nul: true },

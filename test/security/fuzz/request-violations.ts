@@ -381,6 +381,7 @@ export function badIdFor(kind: IdKind, rng: Rng, w: World): string {
     'workspace-audit-event': w.a.events.ws2,
     'tenant-audit-event': w.a.events.ws1,
     'api-key': [w.a.admin.apiKeyId, w.a.wsOwner.apiKeyId],
+    'connect-session': [w.a.connectSessions.ws2.id],
   };
   const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter((k) => k !== kind && k !== 'permission');
   const choices: (() => string)[] = [
