@@ -303,6 +303,19 @@ describe('connect sessions: authorization code with PKCE against oidc-provider (
     assert.doesNotMatch(polled.attributes.error, /not-a-real-code/);
   });
 
+  it('takes an authorization code longer than the 1 KiB query limit of other routes to the provider', async () => {
+    const created = await startSession();
+    const state = new URL(created.body.data.attributes.authorize_url).searchParams.get('state') as string;
+    const longCode = 'c'.repeat(3000);
+    const res = track(await http.get(`/v2/oauth/callback?code=${longCode}&state=${state}`));
+    // The provider (not the query limit) refuses the unknown code: the session records its answer.
+    assert.equal(res.status, 303, res.text);
+    assert.equal(new URL(res.headers.location ?? '').searchParams.get('status'), 'error');
+    const polled = await getSession(created.body.data.id);
+    assert.equal(polled.attributes.status, 'failed');
+    assert.match(polled.attributes.error, /code exchange failed: invalid_grant/);
+  });
+
   it('re-authorizes an existing secret in place: same id, new tokens, state ready, error null', async () => {
     assert.ok(completedSecretId, 'the flow above ran');
     const patched = track(
