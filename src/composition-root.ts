@@ -24,6 +24,8 @@ import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
+import { credentialSchemaRoutes } from './modules/credential-schemas/credential-schema-router.js';
+import { createCredentialSchemas } from './modules/credential-schemas/credential-schemas.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
 import { createMembershipService } from './modules/memberships/membership-service.js';
@@ -68,6 +70,9 @@ export function wireApplication(parts: ApplicationParts): Application {
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
+  // The credentials schemas of `other` auth-clients: their own Ajv, built-ins compiled once, inline
+  // ones in a bounded cache, shared by auth-client writes and auth-secret writes.
+  const credentialSchemas = createCredentialSchemas();
   // One auth-secret store for the service and the refresher: they share its batched reads.
   const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
   const authSecrets = createAuthSecretService({
@@ -75,6 +80,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     store: secretStore,
     keyRing: parts.keyRing,
     schemas,
+    credentialSchemas,
     logger,
   });
   // Database failures are logged at a bounded rate; a new connection means the database answers again.
@@ -96,6 +102,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...membershipRoutes(createMembershipService(prisma)),
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
+    ...credentialSchemaRoutes(),
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
     ...authClientRoutes(
@@ -104,6 +111,7 @@ export function wireApplication(parts: ApplicationParts): Application {
         parts.keyRing,
         { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
         secretStore,
+        credentialSchemas,
       ),
     ),
     ...authSecretRoutes(authSecrets),

@@ -13,6 +13,7 @@ import {
 } from '../../src/modules/auth-secrets/auth-secret-service.js';
 import type { AuthSecretRow } from '../../src/modules/auth-secrets/auth-secret-store.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import type { WorkspaceScope } from '../../src/permissions/access-policy.js';
 import { FakeAuthSecretStore } from '../support/fake-auth-secret-store.js';
 
@@ -59,6 +60,7 @@ function setup() {
     store,
     keyRing,
     schemas: createSchemaRegistry(),
+    credentialSchemas: createCredentialSchemas(),
     logger: pino({ level: 'silent' }),
   });
   return { store, secrets };

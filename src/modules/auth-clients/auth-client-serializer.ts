@@ -28,6 +28,8 @@ export const authClientSpec: ResourceSpec<AuthClientView> = {
             auth_method: c.authMethod,
           }
         : null,
+    // `other` clients only (API.md §8.3): a built-in's name, the inline schema, or null (any object).
+    credentials_schema: c.authType === 'other' ? (c.credentialsSchema ?? null) : null,
     created_at: rfc3339(c.createdAt),
     updated_at: rfc3339(c.updatedAt),
   }),

@@ -11,6 +11,7 @@ import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
+import type { CredentialSchemas } from '../credential-schemas/credential-schemas.js';
 import { assertMayInclude, type IncludeRequest, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
@@ -46,6 +47,8 @@ export interface AuthSecretDependencies {
   store: AuthSecretStore;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
+  /** The credentials schemas of `other` auth-clients, compiled and cached (API.md §8.3). */
+  credentialSchemas: CredentialSchemas;
   logger: Logger;
 }
 
@@ -56,9 +59,16 @@ export interface SecretReadRequest extends IncludeRequest {
   fields: readonly string[] | undefined;
 }
 
-export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({
+  prisma,
+  store,
+  keyRing,
+  schemas,
+  credentialSchemas,
+  logger,
+}: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
-  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
+  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, credentialSchemas, opener });
 
   /** Credential-returning reads leave one event per secret (none when fields[] leaves credentials out). */
   async function auditReads(workspace: WorkspaceScope, request: SecretReadRequest, items: AuthSecretView[]) {
@@ -151,7 +161,9 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
-      const checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      const checked = checkCredentials(schemas, client.authType, input.credentials, now, {
+        clientSchema: credentialSchemas.validatorFor(client.credentialsSchema),
+      });
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
