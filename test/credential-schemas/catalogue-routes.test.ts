@@ -51,7 +51,10 @@ describe('credential schemas: the built-in catalogue (API.md §8.3)', () => {
       assert.equal(typeof s.attributes.title, 'string');
       assert.equal(s.attributes.schema.type, 'object');
       assert.equal(s.attributes.schema.additionalProperties, false, `${name} is closed`);
-      for (const member of Object.values(s.attributes.schema.properties) as { type: string; minLength: number }[]) {
+      for (const member of Object.values(s.attributes.schema.properties) as {
+        type: string;
+        minLength: number;
+      }[]) {
         assert.deepEqual([member.type, member.minLength], ['string', 1], `${name}: non-empty strings`);
       }
       assert.equal(s.links?.self, `${new URL(res.body.links.self).origin}/v2/credential-schemas/${name}`);
@@ -98,7 +101,8 @@ describe('credential schemas: the built-in catalogue (API.md §8.3)', () => {
     const res = await get('/v2/credential-schemas?fields[credential-schema]=title');
     assert.equal(res.status, 200);
     assertJsonApiResponse(res);
-    for (const s of res.body.data as JsonApiResource[]) assert.deepEqual(Object.keys(s.attributes), ['title']);
+    for (const s of res.body.data as JsonApiResource[])
+      assert.deepEqual(Object.keys(s.attributes), ['title']);
     const bad = expectError(await get('/v2/credential-schemas/api_key?fields[credential-schema]=nope'), 400);
     assert.equal(bad[0]?.source?.parameter, 'fields[credential-schema]');
   });
