@@ -382,7 +382,10 @@ export function badIdFor(kind: IdKind, rng: Rng, w: World): string {
     'tenant-audit-event': w.a.events.ws1,
     'api-key': [w.a.admin.apiKeyId, w.a.wsOwner.apiKeyId],
   };
-  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter((k) => k !== kind && k !== 'permission');
+  // Permission and credential-schema ids are names, not UUIDs: no other position could take them.
+  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter(
+    (k) => k !== kind && k !== 'permission' && k !== 'credential-schema',
+  );
   const choices: (() => string)[] = [
     () => base.slice(0, -1),
     () => `${base}a`,
