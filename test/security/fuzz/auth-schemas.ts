@@ -40,7 +40,7 @@ function badCredentialsSchema(rng: Rng): unknown {
     member({ format: 'email' }),
     member({ $ref: '#' }),
     { ...member({}), $defs: { x: { type: 'string' } } },
-    { ...member({}), if: { required: ['key'] }, then: {} },
+    { ...member({}), if: { required: ['key'] }, else: {} },
     { ...member({}), allOf: [{ type: 'object' }] },
     { ...member({}), patternProperties: { '^a': { type: 'string' } } },
     { type: 'object', additionalProperties: { type: 'string', not: {} } },
