@@ -256,6 +256,49 @@ describe('auth-clients: credentials_schema (API.md §8.3)', () => {
     assert.equal(errors[0]?.source?.pointer, `${P}${'/properties/a'.repeat(10)}`);
   });
 
+  it('text the database cannot store, and "__proto__" as a property name → 422 with pointers, never a 500', async () => {
+    const before = await clientCount();
+    const raw = async (schemaJson: string) =>
+      track(
+        await http
+          .post(base())
+          .set('Authorization', admin.auth)
+          .set('Content-Type', 'application/json')
+          .send(
+            `{"data":{"type":"auth-client","attributes":{"name":"${marker('client')}","auth_type":"other","credentials_schema":${schemaJson}}}}`,
+          ),
+      );
+    let errors = expectError(
+      await raw(
+        '{"type":"object","description":"\\ud800","properties":{"a":{"type":"string","enum":["x\\udc00"]}}}',
+      ),
+      422,
+      'invalid_character',
+    );
+    assert.deepEqual(errors.map((e) => e.source?.pointer).sort(), [
+      `${P}/description`,
+      `${P}/properties/a/enum/0`,
+    ]);
+    errors = expectError(await raw('{"type":"object","properties":{"\\ud800":{"type":"string"}}}'), 422);
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.source?.pointer]),
+      [['invalid_character', `${P}/properties/\ud800`]],
+    );
+    // Paired surrogates (an emoji) are fine.
+    created(
+      await raw(
+        '{"type":"object","description":"\\ud83d\\ude00","properties":{"\\ud83d\\ude00":{"type":"string"}}}',
+      ),
+    );
+    errors = expectError(
+      await raw('{"type":"object","properties":{"__proto__":{"type":"string"}},"required":["__proto__"]}'),
+      422,
+      'invalid_credentials_schema',
+    );
+    assert.equal(errors[0]?.source?.pointer, `${P}/properties/__proto__`);
+    assert.equal(await clientCount(), before + 1, 'only the valid one was created');
+  });
+
   it('oauth2 clients take no credentials_schema (null is accepted as "none")', async () => {
     const before = await clientCount();
     for (const value of ['api_key', inlineSchema()]) {

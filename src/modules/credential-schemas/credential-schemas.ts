@@ -16,6 +16,7 @@ import {
   CREDENTIALS_SCHEMA_LIMITS,
   type SchemaProblem,
   schemaShapeProblems,
+  unpairedSurrogatePointers,
 } from './credentials-schema-rules.js';
 
 /** A compiled credentials schema: `errors` (Ajv's) after a failed call. */
@@ -109,7 +110,13 @@ export function createCredentialSchemas(opts: { maxCached?: number } = {}) {
           },
         ];
       }
-      const shape = schemaShapeProblems(value, pointer);
+      const unstorable = unpairedSurrogatePointers(value, pointer).map((at) => ({
+        code: 'invalid_character',
+        detail:
+          'Text in a credentials schema must not contain unpaired UTF-16 surrogates (U+D800 to U+DFFF).',
+        pointer: at,
+      }));
+      const shape = [...unstorable, ...schemaShapeProblems(value, pointer)];
       return shape.length > 0 ? shape : ajvProblems(value, pointer);
     },
 

@@ -51,6 +51,32 @@ export interface SchemaProblem {
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
+// A UTF-16 surrogate without its partner: JSON allows "\ud800", PostgreSQL's jsonb refuses it.
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Pointers of every string and member name in `value` holding an unpaired surrogate: the column is
+ * jsonb, which cannot store one, and the client should hear where rather than get a 500. Iterative;
+ * `value` is bounded in size by the caller.
+ */
+export function unpairedSurrogatePointers(value: unknown, pointer: string): string[] {
+  const found: string[] = [];
+  const stack: [unknown, string][] = [[value, pointer]];
+  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
+    const [node, at] = item;
+    if (typeof node === 'string') {
+      if (UNPAIRED_SURROGATE.test(node)) found.push(at);
+    } else if (node !== null && typeof node === 'object') {
+      for (const [key, child] of Object.entries(node)) {
+        const childAt = `${at}/${escapePointer(key)}`;
+        if (UNPAIRED_SURROGATE.test(key)) found.push(childAt);
+        else stack.push([child, childAt]);
+      }
+    }
+  }
+  return found.sort();
+}
+
 /** At most this many characters of a schema's own text in a detail (the pointer has it whole). */
 const shown = (s: string) => (s.length > 100 ? `${s.slice(0, 100)}…` : s);
 
@@ -96,8 +122,18 @@ export function schemaShapeProblems(schema: Record<string, unknown>, pointer: st
           pointer: keywordAt,
         });
       } else if (keyword === 'properties' && isObject(value)) {
-        for (const [name, schemaOfName] of Object.entries(value))
-          child(schemaOfName, `${keywordAt}/${escapePointer(name)}`);
+        for (const [name, schemaOfName] of Object.entries(value)) {
+          // JSON.parse makes "__proto__" an own member, but every later copy (the response's
+          // serializer among them) would set a prototype instead: the schema shown would not be the
+          // one enforced.
+          if (name === '__proto__') {
+            problems.push({
+              code: 'invalid_credentials_schema',
+              detail: '"__proto__" cannot be used as a property name.',
+              pointer: `${keywordAt}/${escapePointer(name)}`,
+            });
+          } else child(schemaOfName, `${keywordAt}/${escapePointer(name)}`);
+        }
       } else if (keyword === 'items' && Array.isArray(value)) {
         for (const [index, item] of value.entries()) child(item, `${keywordAt}/${index}`);
       } else if (keyword === 'items' || keyword === 'additionalProperties') {

@@ -51,6 +51,9 @@ function badCredentialsSchema(rng: Rng): unknown {
     member({ type: 'strnig' }),
     member({ minLength: -1 }),
     { type: 'object', required: ['missing'] },
+    { type: 'object', description: '\uD800' },
+    { type: 'object', properties: { '\uDC00': { type: 'string', enum: ['\uD800'] } } },
+    JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}}}'),
     { type: 'object', properties: big },
     deep,
   ]);
