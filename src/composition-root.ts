@@ -28,6 +28,8 @@ import { createConnectCallback } from './modules/connect-sessions/connect-callba
 import { connectSessionRoutes } from './modules/connect-sessions/connect-session-router.js';
 import { createConnectSessionService } from './modules/connect-sessions/connect-session-service.js';
 import { createConnectSessionStore } from './modules/connect-sessions/connect-session-store.js';
+import { credentialSchemaRoutes } from './modules/credential-schemas/credential-schema-router.js';
+import { createCredentialSchemas } from './modules/credential-schemas/credential-schemas.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
 import { createMembershipService } from './modules/memberships/membership-service.js';
@@ -72,6 +74,9 @@ export function wireApplication(parts: ApplicationParts): Application {
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
+  // The credentials schemas of `other` auth-clients: their own Ajv, built-ins compiled once, inline
+  // ones in a bounded cache, shared by auth-client writes and auth-secret writes.
+  const credentialSchemas = createCredentialSchemas();
   // One auth-secret store for the service and the refresher: they share its batched reads.
   const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
   const authSecrets = createAuthSecretService({
@@ -79,6 +84,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     store: secretStore,
     keyRing: parts.keyRing,
     schemas,
+    credentialSchemas,
     logger,
   });
   // Database failures are logged at a bounded rate; a new connection means the database answers again.
@@ -101,6 +107,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...membershipRoutes(createMembershipService(prisma)),
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
+    ...credentialSchemaRoutes(),
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
     ...authClientRoutes(
@@ -109,6 +116,7 @@ export function wireApplication(parts: ApplicationParts): Application {
         parts.keyRing,
         { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
         secretStore,
+        credentialSchemas,
       ),
     ),
     ...authSecretRoutes(authSecrets),

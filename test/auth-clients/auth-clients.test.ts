@@ -94,6 +94,7 @@ describe('auth-clients (API.md §3)', () => {
       assert.deepEqual(Object.keys(data.attributes).sort(), [
         'auth_type',
         'created_at',
+        'credentials_schema',
         'name',
         'oauth2',
         'updated_at',

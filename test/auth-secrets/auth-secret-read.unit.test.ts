@@ -19,6 +19,7 @@ import {
   ALL_WORKSPACE_PERMISSIONS,
   type WorkspacePermission,
 } from '../../src/permissions/permission-catalogue.js';
+import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import { FakeAuthSecretStore } from '../support/fake-auth-secret-store.js';
 
 const keyRing = parseKeyRing(generateKeySpec('unit'));
@@ -72,6 +73,7 @@ function setup() {
     store,
     keyRing,
     schemas: createSchemaRegistry(),
+    credentialSchemas: createCredentialSchemas(),
     logger: pino({ level: 'silent' }),
   });
   return { store, secrets };

@@ -356,8 +356,8 @@ describe('security: tenant and workspace isolation for every id position', funct
         }
         for (const param of params) {
           const kind = idKindOf(route.path, param);
-          // Permissions are one global catalogue: no tenant owns one.
-          if (kind === 'permission') continue;
+          // Permissions and credential schemas are global catalogues: no tenant owns one.
+          if (kind === 'permission' || kind === 'credential-schema') continue;
           const control = requestFor(route, paramsWith(route, own, { [param]: randomUUID() }), 'random id');
           for (const id of B.ids(kind)) {
             const label = `${routeName(route)} :${param} = B's ${kind}`;

@@ -492,6 +492,18 @@ const ROWS: Row[] = [
     prepare: () => ({ method: 'GET', path: '/v2/permissions/workspaces.workspace.get' }),
   },
   {
+    route: 'GET /v2/credential-schemas',
+    type: 'credential-schema',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/credential-schemas' }),
+  },
+  {
+    route: 'GET /v2/credential-schemas/:name',
+    type: 'credential-schema',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/credential-schemas/basic_auth' }),
+  },
+  {
     route: 'GET /v2/users/:user/api-keys/:id',
     variant: 'another user',
     type: 'api-key',

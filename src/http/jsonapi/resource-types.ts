@@ -8,7 +8,8 @@ export const RESOURCE_FIELDS = {
   membership: ['role', 'created_at', 'updated_at', 'user', 'workspace'],
   role: ['name', 'permissions', 'built_in', 'created_at', 'updated_at'],
   permission: ['scope', 'description', 'created_at', 'updated_at'],
-  'auth-client': ['name', 'auth_type', 'oauth2', 'created_at', 'updated_at', 'tenant'],
+  'auth-client': ['name', 'auth_type', 'oauth2', 'credentials_schema', 'created_at', 'updated_at', 'tenant'],
+  'credential-schema': ['title', 'schema', 'created_at', 'updated_at'],
   'auth-secret': [
     'name',
     'state',

@@ -376,6 +376,9 @@ export const requestSchemas = {
                   "null"
                 ],
                 "description": "Validated by the auth_type branches below."
+              },
+              "credentials_schema": {
+                "$ref": "credentials-schema"
               }
             },
             "additionalProperties": false,
@@ -476,6 +479,9 @@ export const requestSchemas = {
               },
               "oauth2": {
                 "$ref": "auth-client-common#/definitions/oauth2Update"
+              },
+              "credentials_schema": {
+                "$ref": "credentials-schema"
               }
             },
             "additionalProperties": false
@@ -931,6 +937,18 @@ export const requestSchemas = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "description": "Credentials of an auth-secret whose auth-client is `other`: any JSON object. Its size (64 KiB serialised) and nesting depth (16) are bounded in src/modules/auth-secrets/credentials.ts, iteratively, before anything recursive touches the value.",
     "type": "object"
+  },
+  'credentials-schema': {
+    "$id": "credentials-schema",
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "description": "credentials_schema of an `other` auth-client (API.md §8.3): null (any JSON object), the name of a built-in schema (GET /v2/credential-schemas), or an inline JSON Schema object. Whether the name exists, and the inline schema's keywords (a closed list), size (16 KiB), nesting and validity, are checked in src/modules/credential-schemas/credentials-schema-rules.ts; oauth2 clients take none (auth-client-service.ts).",
+    "type": [
+      "string",
+      "object",
+      "null"
+    ],
+    "minLength": 1,
+    "maxLength": 64
   },
   'membership-create': {
     "$id": "membership-create",

@@ -68,7 +68,7 @@ function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
   return { status: 422, code, title: 'Invalid value', detail, source: { pointer } };
 }
 
-const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+export const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function dedupe(items: ApiErrorItem[]): ApiErrorItem[] {
   const seen = new Set<string>();

@@ -25,6 +25,9 @@ export type RefreshClient = Pick<
   | 'revocationUrl'
 >;
 
+/** What an auth-secret needs of its client: the type and schema its credentials must fit. */
+export type SecretClient = Pick<AuthClient, 'id' | 'authType' | 'credentialsSchema'>;
+
 export interface AuthClientPageQuery {
   authType?: AuthType | undefined;
   name?: string | undefined;
@@ -44,10 +47,16 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
       return isUuid(id) ? db.authClient.findFirst({ where: { id, tenantId } }) : null;
     },
 
-    /** Its id and type if it is in this tenant (what an auth-secret naming it needs). */
-    async typeOf(tenantId: string, id: string): Promise<{ id: string; authType: AuthType } | null> {
+    /**
+     * Its id, type and credentials schema if it is in this tenant (what an auth-secret naming it
+     * needs to check its credentials).
+     */
+    async typeOf(tenantId: string, id: string): Promise<SecretClient | null> {
       return isUuid(id)
-        ? db.authClient.findFirst({ where: { id, tenantId }, select: { id: true, authType: true } })
+        ? db.authClient.findFirst({
+            where: { id, tenantId },
+            select: { id: true, authType: true, credentialsSchema: true },
+          })
         : null;
     },
 

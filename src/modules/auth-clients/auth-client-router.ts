@@ -68,6 +68,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
             name: a.name,
             authType: a.auth_type,
             oauth2: toOAuth2Input(oauth2) ?? null,
+            credentialsSchema: a.credentials_schema,
           },
           auditActorOf(ctx),
         );
@@ -90,6 +91,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
             ...(a.name !== undefined ? { name: a.name } : {}),
             ...(a.auth_type !== undefined ? { authType: a.auth_type } : {}),
             ...(a.oauth2 !== undefined ? { oauth2: toOAuth2Input(a.oauth2) ?? null } : {}),
+            ...(a.credentials_schema !== undefined ? { credentialsSchema: a.credentials_schema } : {}),
           },
           auditActorOf(ctx),
         );

@@ -40,6 +40,8 @@ export const authClientSpec: ResourceSpec<AuthClientView> = {
             redirect_uri: redirectUriFor(links),
           }
         : null,
+    // `other` clients only (API.md §8.3): a built-in's name, the inline schema, or null (any object).
+    credentials_schema: c.authType === 'other' ? (c.credentialsSchema ?? null) : null,
     created_at: rfc3339(c.createdAt),
     updated_at: rfc3339(c.updatedAt),
   }),

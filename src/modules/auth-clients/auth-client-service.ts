@@ -2,10 +2,11 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
-import type { AuthMethod, AuthType, GrantType, Prisma, PrismaClient } from '../../generated/prisma/client.js';
+import { type AuthMethod, type AuthType, type GrantType, Prisma, type PrismaClient } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
+import type { CredentialSchemas, StoredCredentialsSchema } from '../credential-schemas/credential-schemas.js';
 import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
 import { sealClientSecret } from './client-secret.js';
@@ -35,12 +36,15 @@ export interface CreateAuthClientInput {
   authType: AuthType;
   /** Required (with clientId, clientSecret, tokenUrl) for oauth2; absent or null for `other` (the schema says so). */
   oauth2?: OAuth2Input | null;
+  /** `other` only (API.md §8.3): a built-in's name, an inline JSON Schema, or null (any object). */
+  credentialsSchema?: StoredCredentialsSchema | undefined;
 }
 
 export interface UpdateAuthClientInput {
   name?: string;
   authType?: AuthType;
   oauth2?: OAuth2Input | null;
+  credentialsSchema?: StoredCredentialsSchema | undefined;
 }
 
 export interface AuthClientFilters {
@@ -48,6 +52,7 @@ export interface AuthClientFilters {
   name?: string;
 }
 
+const CREDENTIALS_SCHEMA_POINTER = '/data/attributes/credentials_schema';
 const OAUTH2_POINTER = '/data/attributes/oauth2';
 
 const nameTaken = () =>
@@ -66,13 +71,37 @@ export function createAuthClientService(
   keyRing: KeyRing,
   opts: { allowLoopbackHttp: boolean },
   secrets: Pick<AuthSecretStore, 'usesClient'>,
+  credentialSchemas: CredentialSchemas,
 ) {
   /**
-   * Every problem of the oauth2 members a request writes, thrown together (API.md §1). `current`: the
-   * stored client on PATCH, to judge the settings as they will be after the merge.
+   * Problems with a credentials_schema sent for a client of `authType` (null is always fine: it
+   * means none). Only `other` clients take one; their schema must be usable (credential-schemas/).
    */
-  function checkOAuth2(oauth2: OAuth2Input, current?: AuthClientView): void {
-    const problems: UrlProblem[] = [];
+  function credentialsSchemaProblems(authType: AuthType, value: StoredCredentialsSchema | undefined) {
+    if (value === undefined || value === null) return [];
+    if (authType === 'oauth2') {
+      return [
+        {
+          code: 'credentials_schema_not_allowed',
+          detail:
+            'oauth2 auth-clients take no credentials_schema: their credentials are always access_token, refresh_token and expires_in.',
+          pointer: CREDENTIALS_SCHEMA_POINTER,
+        },
+      ];
+    }
+    return credentialSchemas.problemsWith(value, CREDENTIALS_SCHEMA_POINTER);
+  }
+
+  /** auth_clients.credentials_schema as Prisma writes it: SQL NULL for none, else the JSON value. */
+  const credentialsSchemaColumn = (value: StoredCredentialsSchema) =>
+    value === null ? Prisma.DbNull : (value as Prisma.InputJsonValue);
+
+  /**
+   * Every problem of the oauth2 members a request writes, thrown together (API.md §1). `current`: the
+   * stored client on PATCH, to judge the settings as they will be after the merge. `problems`: those
+   * found before (the credentials_schema), reported with these.
+   */
+  function checkOAuth2(oauth2: OAuth2Input, current?: AuthClientView, problems: UrlProblem[] = []): void {
     const urls = {
       token_url: oauth2.tokenUrl,
       authorize_url: oauth2.authorizeUrl,
@@ -150,8 +179,13 @@ export function createAuthClientService(
         authType: input.authType,
       };
       const o = input.oauth2;
+      const schemaProblems = credentialsSchemaProblems(input.authType, input.credentialsSchema);
+      if (input.authType === 'oauth2' && o) checkOAuth2(o, undefined, schemaProblems);
+      else if (schemaProblems.length > 0) throw unprocessable(schemaProblems);
+      if (input.authType === 'other' && input.credentialsSchema != null) {
+        data.credentialsSchema = credentialsSchemaColumn(input.credentialsSchema);
+      }
       if (input.authType === 'oauth2' && o) {
-        checkOAuth2(o);
         data.clientId = o.clientId ?? null;
         data.clientSecretSealed = o.clientSecret
           ? sealClientSecret(keyRing, { id, tenantId }, o.clientSecret)
@@ -175,6 +209,7 @@ export function createAuthClientService(
           await audit(tx, actor, 'auth_client.create', id, {
             name: created.name,
             auth_type: created.authType,
+            ...credentialsSchemaDetail(input.credentialsSchema),
           });
           return created;
         }),
@@ -200,6 +235,12 @@ export function createAuthClientService(
       }
       const data: Prisma.AuthClientUncheckedUpdateInput = {};
       if (input.name !== undefined) data.name = input.name;
+      const schemaProblems = credentialsSchemaProblems(current.authType, input.credentialsSchema);
+      if (schemaProblems.length > 0) throw unprocessable(schemaProblems);
+      if (current.authType === 'other' && input.credentialsSchema !== undefined) {
+        // Later writes of its secrets are checked against the new schema; stored ones stay as they are.
+        data.credentialsSchema = credentialsSchemaColumn(input.credentialsSchema);
+      }
       const o = input.oauth2;
       if (o !== undefined) {
         if (current.authType === 'other' && o !== null) {
@@ -286,6 +327,12 @@ function audit(
   return recordAuditEvent(tx, actor, { action, resourceType: 'auth-client', resourceId: id, details });
 }
 
+/** What an audit event says about a credentials schema: a built-in's name, or only that it is inline. */
+function credentialsSchemaDetail(value: StoredCredentialsSchema | undefined): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  return { credentials_schema: typeof value === 'string' ? value : 'inline' };
+}
+
 const OAUTH2_MEMBER_NAMES: Record<string, string> = {
   clientId: 'client_id',
   clientSecret: 'client_secret',
@@ -305,6 +352,7 @@ const OAUTH2_MEMBER_NAMES: Record<string, string> = {
 
 function changedMembers(input: UpdateAuthClientInput): string[] {
   const names = input.name !== undefined ? ['name'] : [];
+  if (input.credentialsSchema !== undefined) names.push('credentials_schema');
   for (const key of Object.keys(input.oauth2 ?? {})) names.push(`oauth2.${OAUTH2_MEMBER_NAMES[key] ?? key}`);
   return names;
 }

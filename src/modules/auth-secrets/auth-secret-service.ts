@@ -12,6 +12,7 @@ import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-ev
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
+import type { CredentialSchemas } from '../credential-schemas/credential-schemas.js';
 import {
   authClientNotFound,
   createCredentialOpener,
@@ -54,6 +55,8 @@ export interface AuthSecretDependencies {
   store: AuthSecretStore;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
+  /** The credentials schemas of `other` auth-clients, compiled and cached (API.md §8.3). */
+  credentialSchemas: CredentialSchemas;
   logger: Logger;
 }
 
@@ -64,9 +67,16 @@ export interface SecretReadRequest extends IncludeRequest {
   fields: readonly string[] | undefined;
 }
 
-export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({
+  prisma,
+  store,
+  keyRing,
+  schemas,
+  credentialSchemas,
+  logger,
+}: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
-  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
+  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, credentialSchemas, opener });
 
   /**
    * Before any work: every 403 of the query at once, for `include` (types the caller may not read)
@@ -194,7 +204,9 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
-      const checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      const checked = checkCredentials(schemas, client.authType, input.credentials, now, {
+        clientSchema: credentialSchemas.validatorFor(client.credentialsSchema),
+      });
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {

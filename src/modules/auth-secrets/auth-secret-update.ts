@@ -1,5 +1,6 @@
 // PATCH of an auth-secret: partial update under a row lock. Changing the auth-client re-validates
-// the credentials against the new client's type (docs/API-DECISIONS.md, "Auth-secrets").
+// the credentials against the new client's type and credentials schema (docs/API-DECISIONS.md,
+// "Auth-secrets" and "Credential schemas").
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { isUuid } from '../../db/uuid7.js';
@@ -14,6 +15,8 @@ import type {
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import type { SecretClient } from '../auth-clients/auth-client-reader.js';
+import type { CredentialSchemas, CredentialsValidator } from '../credential-schemas/credential-schemas.js';
 import {
   authClientNotFound,
   type CredentialOpener,
@@ -24,6 +27,7 @@ import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.
 import type { AuthSecretWrites } from './auth-secret-store.js';
 import {
   type CheckedCredentials,
+  CREDENTIALS_POINTER,
   checkCredentials,
   presentCredentials,
   type StoredCredentials,
@@ -50,10 +54,18 @@ interface UpdaterDependencies {
   store: AuthSecretWrites;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
+  credentialSchemas: CredentialSchemas;
   opener: CredentialOpener;
 }
 
-export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener }: UpdaterDependencies) {
+export function createAuthSecretUpdater({
+  prisma,
+  store,
+  keyRing,
+  schemas,
+  credentialSchemas,
+  opener,
+}: UpdaterDependencies) {
   /**
    * The auth-client's type changes and no new credentials are sent: the current credentials (as
    * the API shows them) must fit the new type; they are then stored in its form.
@@ -64,9 +76,11 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
     to: AuthType,
     ref: RelationshipRef,
     now: Date,
+    clientSchema: CredentialsValidator | undefined,
   ) {
     try {
-      return checkCredentials(schemas, to, presentCredentials(row.authType, stored, row.expiresAt, now), now);
+      const shown = presentCredentials(row.authType, stored, row.expiresAt, now);
+      return checkCredentials(schemas, to, shown, now, { clientSchema });
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       throw unprocessable([
@@ -93,21 +107,30 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
 
     const changeClient =
       input.authClient && input.authClient.id !== row.authClientId ? input.authClient : undefined;
-    const client = changeClient
+    // The credentials schema of an `other` client matters whenever credentials are checked: new ones
+    // sent, or the client changes. It is read in this transaction, so it is the schema as of this write.
+    const client: SecretClient = changeClient
       ? await findAuthClient(tx, workspace.tenantId, changeClient)
-      : { id: row.authClientId, authType: row.authType };
+      : input.credentials !== undefined && row.authType === 'other'
+        ? await findAuthClient(tx, workspace.tenantId, { id: row.authClientId, pointer: CREDENTIALS_POINTER })
+        : { id: row.authClientId, authType: row.authType, credentialsSchema: null };
+    const clientSchema = credentialSchemas.validatorFor(client.credentialsSchema);
 
     let stored: StoredCredentials;
     let checked: CheckedCredentials | undefined;
     if (input.credentials !== undefined) {
-      checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      checked = checkCredentials(schemas, client.authType, input.credentials, now, { clientSchema });
       stored = checked.stored;
     } else {
       // Also needed for the response: an unreadable secret fails here, before anything changes.
       stored = opener.openOrFail(row);
       if (changeClient && client.authType !== row.authType) {
-        checked = convert(row, stored, client.authType, changeClient, now);
+        checked = convert(row, stored, client.authType, changeClient, now, clientSchema);
         stored = checked.stored;
+      } else if (changeClient && clientSchema) {
+        // other → other: the stored credentials must fit the new client's schema. Each violation
+        // points inside /data/attributes/credentials, as if they had been sent (docs/API-DECISIONS.md).
+        checkCredentials(schemas, client.authType, stored, now, { clientSchema });
       }
     }
 

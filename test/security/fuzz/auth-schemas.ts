@@ -1,5 +1,5 @@
 // Fuzz descriptions of the auth-client, auth-secret and authcheck body schemas.
-import { deepValue } from './random.js';
+import { deepValue, type Rng } from './random.js';
 import {
   A,
   CLOSED,
@@ -10,6 +10,54 @@ import {
   type SchemaSpec,
   toOne,
 } from './schema-spec.js';
+
+/**
+ * A credentials_schema no `other` client may carry (API.md §8.3): an unknown name, a forbidden keyword
+ * anywhere, a root that is not an object, a schema Ajv refuses, too large, too deep, or not a name or
+ * an object at all. (Property NAMES such as "pattern" are fine, so none is used here.)
+ */
+function badCredentialsSchema(rng: Rng): unknown {
+  const member = (extra: Record<string, unknown>) => ({
+    type: 'object',
+    properties: { key: { type: 'string', ...extra } },
+  });
+  let deep: Record<string, unknown> = { type: 'string' };
+  for (let i = 0; i < 11; i++) deep = { type: 'object', properties: { a: deep } };
+  const big: Record<string, unknown> = {};
+  for (let i = 0; i < 500; i++) big[`m${i}`] = { type: 'string', description: 'x'.repeat(30) };
+  return rng.pick([
+    'nope',
+    'API_KEY',
+    'basic_auth ',
+    '__proto__',
+    '',
+    'x'.repeat(65),
+    42,
+    true,
+    [],
+    ['api_key'],
+    member({ pattern: '^(a+)+$' }),
+    member({ format: 'email' }),
+    member({ $ref: '#' }),
+    { ...member({}), $defs: { x: { type: 'string' } } },
+    { ...member({}), if: { required: ['key'] }, else: {} },
+    { ...member({}), allOf: [{ type: 'object' }] },
+    { ...member({}), patternProperties: { '^a': { type: 'string' } } },
+    { type: 'object', additionalProperties: { type: 'string', not: {} } },
+    { type: 'object', properties: { l: { type: 'array', items: { type: 'string', uniqueItems: true } } } },
+    { type: 'array' },
+    { properties: {} },
+    {},
+    member({ type: 'strnig' }),
+    member({ minLength: -1 }),
+    { type: 'object', required: ['missing'] },
+    { type: 'object', description: '\uD800' },
+    { type: 'object', properties: { '\uDC00': { type: 'string', enum: ['\uD800'] } } },
+    JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}}}'),
+    { type: 'object', properties: big },
+    deep,
+  ]);
+}
 
 export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
   'auth-client-create': {
@@ -77,6 +125,15 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc, _rng, w) => {
         doc.data.attributes.name = w.a.clients.other.name;
       },
+      (doc, rng) => {
+        // oauth2 clients take no credentials_schema (null would be "none", so never null here).
+        doc.data.attributes.credentials_schema = rng.pick(['api_key', 'basic_auth', { type: 'object' }]);
+      },
+      (doc, rng) => {
+        doc.data.attributes.auth_type = 'other';
+        delete doc.data.attributes.oauth2;
+        doc.data.attributes.credentials_schema = badCredentialsSchema(rng);
+      },
     ],
   },
   'auth-client-update': {
@@ -99,6 +156,12 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       },
       (doc, _rng, w) => {
         doc.data.attributes.name = w.a.clients.other.name;
+      },
+      (doc, rng) => {
+        // The PATCHed client is oauth2: any credentials_schema but null is refused.
+        doc.data.attributes.credentials_schema = rng.chance(0.5)
+          ? rng.pick(['api_key', 'aws_access_key', { type: 'object' }])
+          : badCredentialsSchema(rng);
       },
     ],
   },
@@ -185,6 +248,22 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc) => {
         doc.data.relationships['auth-client'].data = null;
       },
+      (doc, rng, w) => {
+        // The `typed` client's secrets must fit basic_auth: exactly username and password, non-empty strings.
+        doc.data.relationships['auth-client'].data.id = w.a.clients.typed.id;
+        doc.data.attributes.credentials = rng.pick([
+          doc.data.attributes.credentials,
+          {},
+          { username: 'u' },
+          { password: 'p' },
+          { username: 'u', password: 'p', extra: 'x' },
+          { username: 1, password: 'p' },
+          { username: 'u', password: '' },
+          { username: 'u', password: ['p'] },
+          { username: 'u', password: null },
+          { api_key: 'k' },
+        ]);
+      },
     ],
   },
   'auth-secret-update': {
@@ -225,6 +304,16 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc, _rng, w) => {
         // A relationship of another type: 409 type_mismatch.
         toOne(doc, 'auth-client', 'user', w.a.clients.other.id);
+      },
+      (doc, rng, w) => {
+        // Moved to the basic_auth client: the stored oauth2 credentials do not fit, nor these.
+        toOne(doc, rng.pick(['auth-client', 'auth_client']), 'auth-client', w.a.clients.typed.id);
+        if (rng.chance(0.5))
+          doc.data.attributes.credentials = rng.pick([
+            { username: 'u' },
+            { username: 'u', password: 'p', x: 1 },
+            {},
+          ]);
       },
     ],
   },

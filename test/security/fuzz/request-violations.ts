@@ -383,7 +383,10 @@ export function badIdFor(kind: IdKind, rng: Rng, w: World): string {
     'api-key': [w.a.admin.apiKeyId, w.a.wsOwner.apiKeyId],
     'connect-session': [w.a.connectSessions.ws2.id],
   };
-  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter((k) => k !== kind && k !== 'permission');
+  // Permission and credential-schema ids are names, not UUIDs: no other position could take them.
+  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter(
+    (k) => k !== kind && k !== 'permission' && k !== 'credential-schema',
+  );
   const choices: (() => string)[] = [
     () => base.slice(0, -1),
     () => `${base}a`,
