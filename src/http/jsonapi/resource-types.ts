@@ -13,6 +13,8 @@ export const RESOURCE_FIELDS = {
     'name',
     'state',
     'error',
+    'description',
+    'tags',
     'credentials',
     'expires_at',
     'refreshed_at',

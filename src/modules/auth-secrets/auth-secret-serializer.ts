@@ -1,6 +1,7 @@
 import type { AuthSecret } from '../../generated/prisma/client.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
+import { type AuthSecretTags, tagsOf } from './auth-secret-store.js';
 import { presentCredentials, type StoredCredentials } from './credentials.js';
 
 type ShownColumns =
@@ -13,12 +14,14 @@ type ShownColumns =
   | 'name'
   | 'state'
   | 'error'
+  | 'description'
   | 'expiresAt'
   | 'refreshedAt'
   | 'createdAt'
   | 'updatedAt';
 
 export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
+  tags: AuthSecretTags;
   /** Opened credentials in their stored form; null when they could not be decrypted. */
   credentials: StoredCredentials | null;
   /** The instant `credentials.expires_in` is counted from (the write's own clock on create/patch). */
@@ -26,7 +29,7 @@ export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
 };
 
 export function toAuthSecretView(
-  row: Pick<AuthSecret, ShownColumns>,
+  row: Pick<AuthSecret, ShownColumns | 'tags'>,
   credentials: StoredCredentials | null,
   readAt: Date,
 ): AuthSecretView {
@@ -40,6 +43,8 @@ export function toAuthSecretView(
     name: row.name,
     state: row.state,
     error: row.error,
+    description: row.description,
+    tags: tagsOf(row),
     expiresAt: row.expiresAt,
     refreshedAt: row.refreshedAt,
     createdAt: row.createdAt,
@@ -56,6 +61,8 @@ export const authSecretSpec: ResourceSpec<AuthSecretView> = {
     name: s.name,
     state: s.state,
     error: s.error,
+    description: s.description,
+    tags: s.tags,
     credentials: s.credentials ? presentCredentials(s.authType, s.credentials, s.expiresAt, s.readAt) : null,
     expires_at: rfc3339(s.expiresAt),
     refreshed_at: rfc3339(s.refreshedAt),

@@ -19,7 +19,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretStore } from './auth-secret-store.js';
+import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
@@ -30,6 +30,8 @@ export interface CreateAuthSecretInput {
   name: string;
   state: SecretState;
   error?: string | null;
+  description?: string | null;
+  tags?: AuthSecretTags;
   credentials: unknown;
   authClient: RelationshipRef;
 }
@@ -38,6 +40,9 @@ export interface AuthSecretFilters {
   user?: string;
   auth_client?: string;
   state?: string;
+  name?: string;
+  /** filter[tags.KEY]=VALUE, all of them (AND). */
+  tags?: AuthSecretTags;
 }
 
 export interface AuthSecretDependencies {
@@ -135,6 +140,8 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
         userId: filters.user,
         authClientId: filters.auth_client,
         state: filters.state,
+        name: filters.name,
+        tags: filters.tags,
         afterId: page.cursor,
         limit: page.size + 1,
       });
@@ -164,6 +171,8 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
             name: input.name,
             state: input.state,
             error: input.error ?? null,
+            description: input.description ?? null,
+            tags: input.tags ?? {},
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
             expiresAt: checked.expiresAt,
           });

@@ -21,7 +21,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretWrites } from './auth-secret-store.js';
+import type { AuthSecretTags, AuthSecretWrites, WithTags } from './auth-secret-store.js';
 import {
   type CheckedCredentials,
   checkCredentials,
@@ -34,6 +34,9 @@ export interface UpdateAuthSecretInput {
   name?: string;
   state?: SecretState;
   error?: string | null;
+  description?: string | null;
+  /** Replaces the tags as a whole (API.md §8.2). */
+  tags?: AuthSecretTags;
   credentials?: unknown;
   authClient?: RelationshipRef;
 }
@@ -104,7 +107,7 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
       }
     }
 
-    const data: Prisma.AuthSecretUncheckedUpdateInput = {};
+    const data: WithTags<Prisma.AuthSecretUncheckedUpdateInput> = {};
     if (checked) {
       data.credentialsSealed = sealCredentials(keyRing, row, checked.stored);
       data.expiresAt = checked.expiresAt;
@@ -119,6 +122,8 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
     if (input.name !== undefined) data.name = input.name;
     if (input.state !== undefined) data.state = input.state;
     if (input.error !== undefined) data.error = input.error;
+    if (input.description !== undefined) data.description = input.description;
+    if (input.tags !== undefined) data.tags = input.tags;
     if (Object.keys(data).length === 0) return toAuthSecretView(row, stored, now);
     if (checked || input.state !== undefined) {
       // New credentials or a state set by hand start the refresher's failure policy afresh.
