@@ -14,12 +14,12 @@ import {
 import type { AuthSecretRow } from '../../src/modules/auth-secrets/auth-secret-store.js';
 import { WITHHELD } from '../../src/modules/auth-secrets/credential-disclosure.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import type { CallerWorkspace } from '../../src/permissions/access-policy.js';
 import {
   ALL_WORKSPACE_PERMISSIONS,
   type WorkspacePermission,
 } from '../../src/permissions/permission-catalogue.js';
-import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import { FakeAuthSecretStore } from '../support/fake-auth-secret-store.js';
 
 const keyRing = parseKeyRing(generateKeySpec('unit'));

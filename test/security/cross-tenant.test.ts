@@ -12,8 +12,8 @@
 // - relationship ids in bodies (membership `user`, auth-secret `auth-client` and its alias
 //   `auth_client`, connect-session `auth-client` and `auth-secret`) → 404, likewise indistinguishable from a random id; `data.id` of a PATCH
 //   document sent to the caller's own resource → 409 id_mismatch, as for a random id;
-// - filter values (filter[user], filter[auth_client], filter[actor], filter[resource], and the
-//   string filters filter[email], filter[name]) → 200 with `data: []`. Decision: a filter is a
+// - filter values (filter[user], filter[auth_client], filter[actor], filter[resource], the
+//   string filters filter[email], filter[name], and filter[tags.KEY]) → 200 with `data: []`. Decision: a filter is a
 //   predicate over the collection the caller may list, not an address, so another tenant's id
 //   simply matches nothing — the same answer as for an id that does not exist; 404 (API.md §1,
 //   visibility) is for what the path addresses, and a 400/404 here would tell "not yours" apart
@@ -32,6 +32,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'mocha';
+import type { FilterKind } from '../../src/http/jsonapi/query.js';
 import type { AnyRoute } from '../../src/http/route-table.js';
 import {
   ALL_TENANT_PERMISSIONS,
@@ -99,10 +100,23 @@ function filterValues(name: string, t: TenantFixture): string[] | undefined {
     case 'email':
       return [t.admin.email, t.wsOwner.email, t.member.email, t.outsider.email];
     case 'name':
-      return [t.clients.oauth2.name, t.clients.other.name];
+      return [t.clients.oauth2.name, t.clients.other.name, ...secretsOf(t).map((s) => s.name)];
+    case 'tags.fixture':
+      return secretsOf(t).map((s) => s.tag);
     default:
       return undefined;
   }
+}
+
+const secretsOf = (t: TenantFixture) => Object.values(t.secrets);
+
+/** Every filter a route takes, by its parameter name inside `filter[…]`; keyed ones by one key. */
+function filtersOf(route: AnyRoute): [string, FilterKind][] {
+  const keyed = Object.keys(route.query?.keyedFilters ?? {}).map(
+    // The fixture tags every secret with `fixture` (test/support/fixtures/populated-tenant.ts).
+    (prefix): [string, FilterKind] => [`${prefix}.fixture`, 'string'],
+  );
+  return [...Object.entries(route.query?.filters ?? {}), ...keyed];
 }
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
@@ -213,8 +227,8 @@ describe('security: tenant and workspace isolation for every id position', funct
       const from = seen.length;
       const own = baselineIds(A);
       let checked = 0;
-      for (const route of app.routes.filter((r) => r.query?.filters)) {
-        for (const [name, kind] of Object.entries(route.query?.filters ?? {})) {
+      for (const route of app.routes.filter((r) => r.query?.filters || r.query?.keyedFilters)) {
+        for (const [name, kind] of filtersOf(route)) {
           if (typeof kind === 'object') continue; // enums (state, action, auth_type) name no one's data
           const theirs = filterValues(name, B);
           const mine = filterValues(name, A);

@@ -14,6 +14,8 @@ export const RESOURCE_FIELDS = {
     'name',
     'state',
     'error',
+    'description',
+    'tags',
     'credentials',
     'expires_at',
     'refreshed_at',

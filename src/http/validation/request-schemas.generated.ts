@@ -540,6 +540,28 @@ export const requestSchemas = {
       "noNul": {
         "type": "string",
         "pattern": "^[^\\u0000]*$"
+      },
+      "description": {
+        "description": "API.md §8.2: free text, never credentials (stored and returned in plain). null clears it.",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000,
+        "pattern": "^[^\\u0000]*$"
+      },
+      "tags": {
+        "description": "API.md §8.2: at most 50 string values of at most 256 characters, keys of 1 to 64 characters from A-Z a-z 0-9 _ . : - (the same pattern filter[tags.KEY] accepts). Replaced as a whole on PATCH. Values may be empty; U+0000 cannot be stored.",
+        "type": "object",
+        "maxProperties": 50,
+        "propertyNames": {
+          "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
+        },
+        "additionalProperties": {
+          "type": "string",
+          "maxLength": 256,
+          "pattern": "^[^\\u0000]*$"
+        }
       }
     }
   },
@@ -588,6 +610,12 @@ export const requestSchemas = {
               },
               "credentials": {
                 "$ref": "auth-secret-common#/definitions/credentials"
+              },
+              "description": {
+                "$ref": "auth-secret-common#/definitions/description"
+              },
+              "tags": {
+                "$ref": "auth-secret-common#/definitions/tags"
               }
             },
             "additionalProperties": false
@@ -672,6 +700,12 @@ export const requestSchemas = {
               },
               "credentials": {
                 "$ref": "auth-secret-common#/definitions/credentials"
+              },
+              "description": {
+                "$ref": "auth-secret-common#/definitions/description"
+              },
+              "tags": {
+                "$ref": "auth-secret-common#/definitions/tags"
               }
             },
             "additionalProperties": false

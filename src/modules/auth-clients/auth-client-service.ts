@@ -2,7 +2,13 @@ import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation, isUniqueViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
 import { conflict, notFound, unprocessable } from '../../errors/api-error.js';
-import { type AuthMethod, type AuthType, type GrantType, Prisma, type PrismaClient } from '../../generated/prisma/client.js';
+import {
+  type AuthMethod,
+  type AuthType,
+  type GrantType,
+  Prisma,
+  type PrismaClient,
+} from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';

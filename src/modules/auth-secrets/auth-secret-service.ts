@@ -11,8 +11,8 @@ import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-p
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
-import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
 import type { CredentialSchemas } from '../credential-schemas/credential-schemas.js';
+import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
   createCredentialOpener,
@@ -20,7 +20,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretStore } from './auth-secret-store.js';
+import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
 import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
 import { credentialsFor, isCredentialRead, revealProblems, WITHHELD } from './credential-disclosure.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
@@ -32,6 +32,8 @@ export interface CreateAuthSecretInput {
   name: string;
   state: SecretState;
   error?: string | null;
+  description?: string | null;
+  tags?: AuthSecretTags;
   credentials: unknown;
   authClient: RelationshipRef;
   /** Runs in the transaction that writes the secret: a record that must commit with it, or not at all. */
@@ -47,6 +49,9 @@ export interface AuthSecretFilters {
   user?: string;
   auth_client?: string;
   state?: string;
+  name?: string;
+  /** filter[tags.KEY]=VALUE, all of them (AND). */
+  tags?: AuthSecretTags;
 }
 
 export interface AuthSecretDependencies {
@@ -178,6 +183,8 @@ export function createAuthSecretService({
         userId: filters.user,
         authClientId: filters.auth_client,
         state: filters.state,
+        name: filters.name,
+        tags: filters.tags,
         afterId: page.cursor,
         limit: page.size + 1,
       });
@@ -219,6 +226,8 @@ export function createAuthSecretService({
             name: input.name,
             state: input.state,
             error: input.error ?? null,
+            description: input.description ?? null,
+            tags: input.tags ?? {},
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
             expiresAt: input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt,
           });

@@ -24,7 +24,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretWrites } from './auth-secret-store.js';
+import type { AuthSecretTags, AuthSecretWrites, WithTags } from './auth-secret-store.js';
 import {
   type CheckedCredentials,
   CREDENTIALS_POINTER,
@@ -41,6 +41,9 @@ export interface UpdateAuthSecretInput {
   name?: string;
   state?: SecretState;
   error?: string | null;
+  description?: string | null;
+  /** Replaces the tags as a whole (API.md §8.2). */
+  tags?: AuthSecretTags;
   credentials?: unknown;
   authClient?: RelationshipRef;
   /** Runs in the transaction that writes the secret, after its audit event. */
@@ -134,7 +137,7 @@ export function createAuthSecretUpdater({
       }
     }
 
-    const data: Prisma.AuthSecretUncheckedUpdateInput = {};
+    const data: WithTags<Prisma.AuthSecretUncheckedUpdateInput> = {};
     if (checked) {
       data.credentialsSealed = sealCredentials(keyRing, row, checked.stored);
       data.expiresAt = input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt;
@@ -149,6 +152,8 @@ export function createAuthSecretUpdater({
     if (input.name !== undefined) data.name = input.name;
     if (input.state !== undefined) data.state = input.state;
     if (input.error !== undefined) data.error = input.error;
+    if (input.description !== undefined) data.description = input.description;
+    if (input.tags !== undefined) data.tags = input.tags;
     if (Object.keys(data).length === 0) {
       await input.alsoWrite?.(tx, row.id);
       return toAuthSecretView(row, stored, now);

@@ -1,9 +1,11 @@
 // Fuzz descriptions of the auth-client, auth-secret and authcheck body schemas.
+import type { Json } from './draft.js';
 import { deepValue, type Rng } from './random.js';
 import {
   A,
   CLOSED,
   CREATE_LATE,
+  type MemberSpec,
   NAME,
   PATCH_LATE,
   PATCH_REQUIRED,
@@ -58,6 +60,27 @@ function badCredentialsSchema(rng: Rng): unknown {
     deep,
   ]);
 }
+// API.md §8.2: description and tags, on create and PATCH alike.
+const DESCRIPTION_AND_TAGS: MemberSpec[] = [
+  { path: A('description'), kind: 'nullable-string', max: 1000, nul: true },
+  { path: A('tags'), kind: 'object' },
+  { path: A('tags', 'env'), kind: 'string', max: 256, nul: true },
+];
+const BAD_TAG_KEYS = ['', 'bad key', 'a/b', 'ü', 'x'.repeat(65), 'a[b]', 'k=v', 'a\u0000b', '😀', 'tab\t'];
+const BAD_TAGS = [
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[rng.pick(BAD_TAG_KEYS)] = 'v';
+  },
+  (doc: Json) => {
+    doc.data.attributes.tags = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+  },
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[`k${rng.hex(4)}`] = rng.pick([1, true, null, [], {}, ['v'], { v: 'v' }]);
+  },
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[`k${rng.hex(4)}`] = '😀'.repeat(rng.between(257, 400));
+  },
+];
 
 export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
   'auth-client-create': {
@@ -175,6 +198,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       { path: A('credentials', 'refresh_token'), kind: 'string', max: 16384 },
       { path: A('credentials', 'expires_in'), kind: 'integer' },
       { path: ['data', 'relationships', 'auth-client', 'data', 'id'], kind: 'uuid' },
+      ...DESCRIPTION_AND_TAGS,
     ],
     required: [
       ['data'],
@@ -264,6 +288,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
           { api_key: 'k' },
         ]);
       },
+      ...BAD_TAGS,
     ],
   },
   'auth-secret-update': {
@@ -272,6 +297,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       { path: A('state'), kind: 'enum', values: ['ready', 'error'], nul: true },
       { path: A('error'), kind: 'nullable-string', max: 2000, nul: true },
       { path: A('credentials'), kind: 'object' },
+      ...DESCRIPTION_AND_TAGS,
     ],
     required: PATCH_REQUIRED,
     closed: [...CLOSED, ['data', 'relationships']],
@@ -315,6 +341,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
             {},
           ]);
       },
+      ...BAD_TAGS,
     ],
   },
   'connect-session-create': {

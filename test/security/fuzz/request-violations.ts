@@ -272,6 +272,48 @@ export const REQUEST_VIOLATIONS: Violation[] = [
     },
   },
   {
+    // filter[tags.KEY]=VALUE (API.md §8.2) on the routes that take keyed filters.
+    name: 'query/keyed-filter',
+    category: 'query',
+    expect: [400],
+    applies: (d) => Object.keys(d.route.query?.keyedFilters ?? {}).length > 0,
+    apply: (d, rng) => {
+      const prefix = rng.pick(Object.keys(d.route.query?.keyedFilters ?? {}));
+      const param = (key: string, value: string) =>
+        `${encodeKey(`filter[${prefix}.`, rng)}${encodeComponent(key)}${encodeKey(']', rng)}=${value}`;
+      switch (rng.int(4)) {
+        case 0: {
+          const key = rng.pick([
+            '',
+            'bad key',
+            'a/b',
+            'ü',
+            'x'.repeat(65),
+            'k=v',
+            '😀',
+            'a\u0000b',
+            '\uD800',
+          ]);
+          d.query.push(param(key, 'v'));
+          break;
+        }
+        case 1: // more than the 10 accepted
+          for (let i = 0, n = rng.between(11, 20); i < n; i++) d.query.push(param(`k${i}`, 'v'));
+          break;
+        case 2:
+          d.query.push(
+            param(
+              'env',
+              rng.chance(0.5) ? 'v'.repeat(rng.between(257, 1000)) : encodeComponent('😀'.repeat(257)),
+            ),
+          );
+          break;
+        default:
+          d.query.push(param('env', rng.pick(['%00', 'a%00b'])));
+      }
+    },
+  },
+  {
     name: 'query/include',
     category: 'query',
     expect: [400],
