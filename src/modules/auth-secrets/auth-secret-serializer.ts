@@ -2,6 +2,7 @@ import type { AuthSecret } from '../../generated/prisma/client.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
 import { presentCredentials, type StoredCredentials } from './credentials.js';
+import { secretEtag } from './etag.js';
 
 type ShownColumns =
   | 'id'
@@ -16,13 +17,17 @@ type ShownColumns =
   | 'expiresAt'
   | 'refreshedAt'
   | 'createdAt'
-  | 'updatedAt';
+  | 'updatedAt'
+  // Not shown: only its ETag (etag.ts).
+  | 'credentialsVersion';
 
 export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
   /** Opened credentials in their stored form; null when they could not be decrypted. */
   credentials: StoredCredentials | null;
   /** The instant `credentials.expires_in` is counted from (the write's own clock on create/patch). */
   readAt: Date;
+  /** The strong ETag of the secret as read (API.md §9.3); the router sends it as a header. */
+  etag: string;
 };
 
 export function toAuthSecretView(
@@ -44,8 +49,10 @@ export function toAuthSecretView(
     refreshedAt: row.refreshedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    credentialsVersion: row.credentialsVersion,
     credentials,
     readAt,
+    etag: secretEtag(row),
   };
 }
 

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
-import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { randomUUID7 } from '../../db/uuid7.js';
 import { type ApiError, notFound } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
@@ -22,6 +22,7 @@ import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.
 import type { AuthSecretStore } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
+import { sealVersionCredentials } from './versions/version-credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
 export type { UpdateAuthSecretInput } from './auth-secret-update.js';
@@ -167,6 +168,21 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
             expiresAt: checked.expiresAt,
           });
+          await store.recordVersion(tx, {
+            secret: created,
+            number: created.credentialsVersion,
+            cause: 'create',
+            userId: principal.userId,
+            authType: created.authType,
+            credentialsSealed: sealVersionCredentials(
+              keyRing,
+              ids,
+              created.credentialsVersion,
+              checked.stored,
+            ),
+            expiresAt: created.expiresAt,
+            createdAt: created.createdAt,
+          });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
           return created;
         });
@@ -179,14 +195,6 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
     },
 
     update,
-
-    async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
-      if (!isUuid(id)) throw notFound('auth-secret');
-      await prisma.$transaction(async (tx) => {
-        if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
-        await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
-      });
-    },
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
     async recordReads(actor: AuditActor, workspace: WorkspaceScope, ids: string[]): Promise<void> {
