@@ -57,6 +57,13 @@ describe('auth-secrets: permissions and isolation', () => {
 
   after(() => t.close());
 
+  async function trash(secretId: string) {
+    const res = track(
+      await http.delete(`/v2/workspaces/${ws}/secrets/${secretId}`).set('Authorization', admin.auth),
+    );
+    assert.equal(res.status, 204, res.text);
+  }
+
   async function call(row: SecretRow, auth: string, secretId: string) {
     const r = await row.prepare({ workspaceId: ws, secretId, clientId: client.id });
     const req =
@@ -82,6 +89,7 @@ describe('auth-secrets: permissions and isolation', () => {
         const route = row.variant;
         // A fresh secret per route, so that delete and patch act on something that exists.
         const secret = await createSecret(http, admin.auth, ws, client.id);
+        if (row.trashed) await trash(secret.id);
         const before = await t.prisma.authSecret.findUnique({ where: { id: secret.id } });
         const count = await t.prisma.authSecret.count({ where: { workspaceId: ws } });
         const res = await call(row, actor.auth, secret.id);

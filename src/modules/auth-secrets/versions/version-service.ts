@@ -3,6 +3,7 @@
 import type { Logger } from 'pino';
 import { DecryptionError } from '../../../crypto/envelope.js';
 import type { KeyRing } from '../../../crypto/key-ring.js';
+import { isUuid } from '../../../db/uuid7.js';
 import { conflict, notFound } from '../../../errors/api-error.js';
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 import { encodeNumberCursor, type Page } from '../../../http/jsonapi/pagination.js';
@@ -132,6 +133,7 @@ export function createVersionService({ prisma, store, keyRing, logger }: Version
       actor: AuditActor,
       now = new Date(),
     ): Promise<AuthSecretView> {
+      if (!isUuid(secretId)) throw notFound('auth-secret');
       return prisma.$transaction(async (tx) => {
         const row = await store.lockInWorkspace(tx, workspace.id, secretId);
         if (!row) throw notFound('auth-secret');
