@@ -52,7 +52,10 @@ export function toAuthSecretView(
     credentialsVersion: row.credentialsVersion,
     credentials,
     readAt,
-    etag: secretEtag(row),
+    // Computed only when a response for this one secret asks for it (never for list items).
+    get etag() {
+      return secretEtag(row);
+    },
   };
 }
 
