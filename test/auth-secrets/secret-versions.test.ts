@@ -7,7 +7,7 @@ import request from 'supertest';
 import { authSecretVersionAad } from '../../src/crypto/aad.js';
 import { open, sealedKeyId } from '../../src/crypto/envelope.js';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring.js';
-import { rotateKeys } from '../../src/crypto/rotate-keys.js';
+import { type RotateKeysOptions, rotateKeys } from '../../src/crypto/rotate-keys.js';
 import { openVersionCredentials } from '../../src/modules/auth-secrets/versions/version-credentials.js';
 import { addMember, createApiKey, createUser, type SeededTenant, seedTenant } from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
@@ -334,7 +334,21 @@ describe('auth-secret versions (API.md §9.1)', () => {
     const { id } = await secretWithFourVersions();
     await call('post', `${ws()}/secrets/${id}/versions/1/restore`);
     const newSpec = generateKeySpec('hist-new');
-    const result = await rotateKeys({ prisma: t.prisma, ring: parseKeyRing(`${newSpec},${keySpec}`) });
+    // Over this tenant's rows only: other suites' rows in the shared database are sealed with their own keys.
+    const tenantId = tenant.tenantId;
+    const scoped = (delegate: Doc, where: (w: object | undefined) => object) => ({
+      findMany: (args: { where?: object }) => delegate.findMany({ ...args, where: where(args.where) }),
+      findUnique: (args: unknown) => delegate.findUnique(args),
+      updateMany: (args: unknown) => delegate.updateMany(args),
+    });
+    const result = await rotateKeys({
+      prisma: {
+        authSecret: scoped(t.prisma.authSecret, (w) => ({ ...w, tenantId })),
+        authSecretVersion: scoped(t.prisma.authSecretVersion, (w) => ({ ...w, authSecret: { tenantId } })),
+        authClient: scoped(t.prisma.authClient, (w) => ({ ...w, tenantId })),
+      } as unknown as RotateKeysOptions['prisma'],
+      ring: parseKeyRing(`${newSpec},${keySpec}`),
+    });
     assert.ok(result.authSecretVersions >= 5, JSON.stringify(result));
     const newOnly = parseKeyRing(newSpec);
     const secret = await t.prisma.authSecret.findUniqueOrThrow({ where: { id } });
