@@ -69,7 +69,11 @@ export function wireApplication(parts: ApplicationParts): Application {
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
   // One auth-secret store for the service and the refresher: they share its batched reads.
-  const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
+  const secretStore = createAuthSecretStore({
+    prisma,
+    sql: sqlOf(prisma),
+    refreshAheadSeconds: config.refreshAheadSeconds,
+  });
   const authSecrets = createAuthSecretService({
     prisma,
     store: secretStore,
@@ -102,7 +106,7 @@ export function wireApplication(parts: ApplicationParts): Application {
       createAuthClientService(
         prisma,
         parts.keyRing,
-        { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
+        { allowLoopbackHttp: config.oauthAllowLoopbackHttp, refreshAheadSeconds: config.refreshAheadSeconds },
         secretStore,
       ),
     ),

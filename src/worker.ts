@@ -33,7 +33,11 @@ async function main(): Promise<void> {
   const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
   const refresh = createRefreshModule({
     prisma: infra.prisma,
-    secrets: createAuthSecretStore({ prisma: infra.prisma, sql: sqlOf(infra.prisma) }),
+    secrets: createAuthSecretStore({
+      prisma: infra.prisma,
+      sql: sqlOf(infra.prisma),
+      refreshAheadSeconds: config.refreshAheadSeconds,
+    }),
     config,
     logger,
     keyRing: infra.keyRing,

@@ -22,6 +22,8 @@ export interface Config {
   oauthAllowLoopbackHttp: boolean;
   oauthTimeoutMs: number;
   refreshAheadSeconds: number;
+  /** An on-demand refresh this soon after the last successful one returns that one (0: off). */
+  refreshCoalesceSeconds: number;
   refreshConcurrency: number;
   refreshPollSeconds: number;
   bodyLimitBytes: number;
@@ -101,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthAllowLoopbackHttp: v.OAUTH_ALLOW_LOOPBACK_HTTP,
     oauthTimeoutMs: v.OAUTH_TIMEOUT_MS,
     refreshAheadSeconds: v.REFRESH_AHEAD_SECONDS,
+    refreshCoalesceSeconds: v.REFRESH_COALESCE_SECONDS,
     refreshConcurrency: v.REFRESH_CONCURRENCY,
     refreshPollSeconds: v.REFRESH_POLL_SECONDS,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,

@@ -14,7 +14,7 @@ import { createRefreshService, type RefreshService } from './refresh-service.js'
 import { createRefreshStore, type RefreshStore } from './refresh-store.js';
 import { RefreshWorker, type RefreshWorkerOptions } from './refresh-worker.js';
 
-type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'aheadSeconds' | 'claimTtlMs'>;
+type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'claimTtlMs'>;
 
 export interface RefreshModuleOptions {
   prisma: PrismaClient;
@@ -49,7 +49,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   const { config, logger } = opts;
   const timings = refreshTimings(config.oauthTimeoutMs);
   const store = createRefreshStore(opts.prisma, opts.secrets);
-  const metrics = createRefreshMetrics(opts.registry, () => store.countDue(config.refreshAheadSeconds));
+  const metrics = createRefreshMetrics(opts.registry, () => store.countDue());
   const provider = createProviderClient({
     timeoutMs: config.oauthTimeoutMs,
     allowLoopback: config.oauthAllowLoopbackHttp,
@@ -69,6 +69,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
     logger,
     metrics,
     aheadSeconds: config.refreshAheadSeconds,
+    coalesceSeconds: config.refreshCoalesceSeconds,
   });
   return {
     store,
@@ -80,7 +81,6 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
         logger,
         concurrency: config.refreshConcurrency,
         pollMs: Math.round(config.refreshPollSeconds * 1000),
-        aheadSeconds: config.refreshAheadSeconds,
         claimTtlMs: timings.claimTtlMs,
         ...tuning,
       }),

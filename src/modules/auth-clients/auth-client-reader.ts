@@ -25,6 +25,9 @@ export type RefreshClient = Pick<
   | 'revocationUrl'
 >;
 
+/** What an auth-secret needs to know of its client to check and obtain credentials. */
+export type ClientType = Pick<AuthClient, 'id' | 'authType' | 'grantType'>;
+
 export interface AuthClientPageQuery {
   authType?: AuthType | undefined;
   name?: string | undefined;
@@ -44,10 +47,13 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
       return isUuid(id) ? db.authClient.findFirst({ where: { id, tenantId } }) : null;
     },
 
-    /** Its id and type if it is in this tenant (what an auth-secret naming it needs). */
-    async typeOf(tenantId: string, id: string): Promise<{ id: string; authType: AuthType } | null> {
+    /** Its id, type and grant if it is in this tenant (what an auth-secret naming it needs). */
+    async typeOf(tenantId: string, id: string): Promise<ClientType | null> {
       return isUuid(id)
-        ? db.authClient.findFirst({ where: { id, tenantId }, select: { id: true, authType: true } })
+        ? db.authClient.findFirst({
+            where: { id, tenantId },
+            select: { id: true, authType: true, grantType: true },
+          })
         : null;
     },
 

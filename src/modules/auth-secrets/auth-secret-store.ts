@@ -6,6 +6,7 @@ import type { Sql } from '../../db/prisma-client.js';
 import { isUuid } from '../../db/uuid7.js';
 import type { AuthSecret, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { type AuditActor, type AuditEventInput, createAuditWriter } from '../audit-events/audit-recorder.js';
+import { REFRESH_DUE_SQL, type RefreshTiming, refreshDueAt } from './refresh-schedule.js';
 
 /** A row of auth_secrets, under the names of Prisma's AuthSecret model. */
 export type AuthSecretRow = AuthSecret;
@@ -33,6 +34,7 @@ const AUTH_SECRET_COLUMNS = {
   lastFailureKind: 's.last_failure_kind',
   failureCount: 's.failure_count',
   nextAttemptAt: 's.next_attempt_at',
+  refreshDueAt: 's.refresh_due_at',
   createdAt: 's.created_at',
   updatedAt: 's.updated_at',
 } as const satisfies Record<keyof AuthSecretRow, string>;
@@ -82,12 +84,30 @@ export interface AuthSecretWrites {
   ): Promise<AuthSecretRow>;
   /** Whether the secret was in this workspace (and is gone now). */
   deleteInWorkspace(tx: Prisma.TransactionClient, workspaceId: string, id: string): Promise<boolean>;
-  /** Renewed credentials, unless new ones were written since `secret` was read. */
+  /**
+   * Renewed credentials, unless new ones were written since `secret` was read. `refreshDueAt`: the
+   * refresher knows the client's timing and computes it (refresh-schedule.ts).
+   */
   storeRefreshed(
     tx: Prisma.TransactionClient,
     secret: AuthSecretRow,
-    renewed: { credentialsSealed: Uint8Array<ArrayBuffer>; expiresAt: Date | null; at: Date },
+    renewed: {
+      credentialsSealed: Uint8Array<ArrayBuffer>;
+      expiresAt: Date | null;
+      refreshDueAt: Date | null;
+      at: Date;
+    },
   ): Promise<number>;
+  /**
+   * Every secret of an auth-client whose refresh timing changed is due anew (one statement).
+   * `defaultMarginSeconds` stands in for a margin of null.
+   */
+  rescheduleClient(
+    tx: Prisma.TransactionClient,
+    authClientId: string,
+    timing: RefreshTiming,
+    defaultMarginSeconds: number,
+  ): Promise<void>;
   /**
    * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
    * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
@@ -123,8 +143,39 @@ export interface AuthSecretStore extends AuthSecretWrites {
   recordEvents(actor: AuditActor, events: AuditEventInput[]): Promise<void>;
 }
 
-export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }): AuthSecretStore {
+/** REFRESH_AHEAD_SECONDS' default, for stores built without configuration (tests, tools). */
+export const DEFAULT_REFRESH_AHEAD_SECONDS = 300;
+
+export function createAuthSecretStore(deps: {
+  prisma: PrismaClient;
+  sql: Sql;
+  /** REFRESH_AHEAD_SECONDS: the margin of clients that set none (refresh-schedule.ts). */
+  refreshAheadSeconds?: number;
+}): AuthSecretStore {
   const { prisma, sql } = deps;
+  const aheadSeconds = deps.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS;
+
+  /**
+   * When a token stored now is due (create and PATCH: every writer of expires_at gets it here,
+   * so no write can leave a secret that the worker never renews).
+   */
+  async function dueAt(
+    tx: Prisma.TransactionClient,
+    authClientId: string,
+    expiresAt: Date | null,
+    obtainedAt: Date,
+  ): Promise<Date | null> {
+    const client = await tx.authClient.findUnique({
+      where: { id: authClientId },
+      select: { refreshMarginSeconds: true, refreshEverySeconds: true },
+    });
+    const timing = {
+      marginSeconds: client?.refreshMarginSeconds ?? null,
+      everySeconds: client?.refreshEverySeconds ?? null,
+    };
+    return refreshDueAt(expiresAt, obtainedAt, timing, aheadSeconds);
+  }
+
   // Reads by "workspaceId|id" (both lower-case UUIDs), in plain SQL batched per event-loop turn
   // (src/db/batch-loader.ts): GET one secret is the hot path of every integration call, and
   // Prisma's per-query overhead was most of its cost (docs/PERFORMANCE.md).
@@ -200,9 +251,41 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       return locked.length > 0 ? tx.authSecret.findFirst({ where: { id, workspaceId } }) : null;
     },
 
-    create: (tx, data) => tx.authSecret.create({ data }),
+    async create(tx, data) {
+      const refreshDue =
+        data.authType === 'oauth2'
+          ? await dueAt(
+              tx,
+              data.authClientId,
+              (data.expiresAt as Date | null | undefined) ?? null,
+              new Date(),
+            )
+          : null;
+      return tx.authSecret.create({ data: { ...data, refreshDueAt: refreshDue } });
+    },
 
-    update: (tx, id, data) => tx.authSecret.update({ where: { id }, data }),
+    async update(tx, id, data) {
+      const updated = await tx.authSecret.update({ where: { id }, data });
+      // New credentials (a new expiry) or another client (other timing): due anew, counted from now.
+      if (data.expiresAt === undefined && data.authClientId === undefined) return updated;
+      const refreshDue =
+        updated.authType === 'oauth2'
+          ? await dueAt(tx, updated.authClientId, updated.expiresAt, new Date())
+          : null;
+      // Plain SQL: not a change a client sees, so updated_at stays as the update above set it.
+      await tx.$executeRaw`UPDATE auth_secrets SET refresh_due_at = ${refreshDue}::timestamptz WHERE id = ${id}::uuid`;
+      return { ...updated, refreshDueAt: refreshDue };
+    },
+
+    async rescheduleClient(tx, authClientId, timing, defaultMarginSeconds) {
+      await tx.$executeRawUnsafe(
+        `UPDATE auth_secrets s SET refresh_due_at = ${REFRESH_DUE_SQL}
+         WHERE s.auth_client_id = $3::uuid AND s.auth_type = 'oauth2'`,
+        timing.marginSeconds ?? defaultMarginSeconds,
+        timing.everySeconds,
+        authClientId,
+      );
+    },
 
     async deleteInWorkspace(tx, workspaceId, id) {
       const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId } });
@@ -216,6 +299,7 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
           credentialsSealed: renewed.credentialsSealed,
           credentialsVersion: { increment: 1 },
           expiresAt: renewed.expiresAt,
+          refreshDueAt: renewed.refreshDueAt,
           refreshedAt: renewed.at,
           state: 'ready',
           error: null,
