@@ -74,18 +74,27 @@ export function wireApplication(parts: ApplicationParts): Application {
     sql: sqlOf(prisma),
     refreshAheadSeconds: config.refreshAheadSeconds,
   });
+
+  // Database failures are logged at a bounded rate; a new connection means the database answers again.
+  const databaseFailures = new DatabaseFailureLog(logger);
+  poolOf(prisma).on('connect', () => databaseFailures.recovered());
+  const metricsRegistry = parts.metricsRegistry ?? new Registry();
+  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const authSecrets = createAuthSecretService({
     prisma,
     store: secretStore,
     keyRing: parts.keyRing,
     schemas,
     logger,
+    issueClientCredentials: refresh.issueClientCredentials,
+    afterRemoval: refresh.revocations.afterRemoval,
   });
-  // Database failures are logged at a bounded rate; a new connection means the database answers again.
-  const databaseFailures = new DatabaseFailureLog(logger);
-  poolOf(prisma).on('connect', () => databaseFailures.recovered());
-  const metricsRegistry = parts.metricsRegistry ?? new Registry();
-  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
+  const refreshRequests = createRefreshRequests({
+    refresh: refresh.service,
+    store: refresh.store,
+    secrets: authSecrets,
+    coalesceSeconds: config.refreshCoalesceSeconds,
+  });
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -110,10 +119,8 @@ export function wireApplication(parts: ApplicationParts): Application {
         secretStore,
       ),
     ),
-    ...authSecretRoutes(authSecrets),
-    ...refreshRoutes(
-      createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
-    ),
+    ...authSecretRoutes(authSecrets, refreshRequests),
+    ...refreshRoutes(refreshRequests),
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({

@@ -50,6 +50,8 @@ async function main(): Promise<void> {
     closeResources: async () => {
       await worker.stop();
       await refresh.service.idle();
+      // Revocations started by removals just before the signal (bounded by OAUTH_TIMEOUT_MS each).
+      await refresh.revocations.idle();
       if (redis) await closeRedis(redis);
       await infra.close();
     },

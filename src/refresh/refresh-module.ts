@@ -6,13 +6,16 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { authClientReader } from '../modules/auth-clients/auth-client-reader.js';
 import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
+import { type ClientCredentialsIssuer, createClientCredentialsIssuer } from './client-credentials.js';
 import { createProviderClient } from './provider-client.js';
 import { localCoordinator, redisCoordinator } from './refresh-lease.js';
 import { createRefreshMetrics } from './refresh-metrics.js';
 import { createRefreshService, type RefreshService } from './refresh-service.js';
 import { createRefreshStore, type RefreshStore } from './refresh-store.js';
 import { RefreshWorker, type RefreshWorkerOptions } from './refresh-worker.js';
+import { createTokenRevoker, type TokenRevoker } from './token-revocation.js';
 
 type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'claimTtlMs'>;
 
@@ -31,6 +34,10 @@ export interface RefreshModuleOptions {
 export interface RefreshModule {
   store: RefreshStore;
   service: RefreshService;
+  /** First tokens of client-credentials secrets (API.md §10.3). */
+  issueClientCredentials: ClientCredentialsIssuer;
+  /** Revokes a removed secret's tokens at its client's revocation_url (API.md §10.1). */
+  revocations: TokenRevoker;
   /** A worker for this process (not started); tests may override its tuning. */
   createWorker(tuning?: Partial<WorkerTuning>): RefreshWorker;
 }
@@ -74,6 +81,12 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   return {
     store,
     service,
+    revocations: createTokenRevoker({ prisma: opts.prisma, provider, keyRing: opts.keyRing, logger }),
+    issueClientCredentials: createClientCredentialsIssuer({
+      clients: authClientReader(opts.prisma),
+      provider,
+      keyRing: opts.keyRing,
+    }),
     createWorker: (tuning = {}) =>
       new RefreshWorker({
         store,

@@ -136,7 +136,11 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       const tokens = await renew(target, credentials);
       const at = now();
       // A provider that does not rotate sends no refresh_token: the old one stays valid and is kept.
-      const refreshToken = tokens.refreshToken ?? oldRefreshToken;
+      // A client-credentials token has none to keep: it is renewed by asking again.
+      const refreshToken =
+        client.grantType === 'client_credentials'
+          ? tokens.refreshToken
+          : (tokens.refreshToken ?? oldRefreshToken);
       const stored = {
         access_token: tokens.accessToken,
         ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),

@@ -70,10 +70,9 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
   }
 
   return {
-    /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
-    async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await secrets.find(workspaceId, id);
-      return row?.authType ?? null;
+    /** The secret if it exists in this workspace (the routes' 404/409 checks), batched per turn. */
+    async findInWorkspace(workspaceId: string, id: string): Promise<AuthSecret | null> {
+      return (await secrets.find(workspaceId, id)) ?? null;
     },
 
     /**

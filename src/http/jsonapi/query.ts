@@ -11,6 +11,8 @@ export interface QuerySpec {
   filters?: Record<string, FilterKind>;
   include?: readonly string[];
   paginated?: boolean;
+  /** Plain integer parameters of this route and their inclusive range (e.g. `min_validity`). */
+  integers?: Record<string, { min: number; max: number }>;
 }
 
 export interface ParsedQuery {
@@ -18,6 +20,8 @@ export interface ParsedQuery {
   include: string[];
   fields: Record<string, string[]>;
   page: { size: number; cursor: string | undefined };
+  /** The route's integer parameters that were given. */
+  integers: Record<string, number>;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -34,6 +38,7 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
     include: [],
     fields: {},
     page: { size: DEFAULT_PAGE_SIZE, cursor: undefined },
+    integers: {},
   };
 
   for (const [key, rawValue] of Object.entries(query)) {
@@ -82,6 +87,11 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
       const cursor = decodeCursor(value);
       if (cursor === undefined) bad(key, 'page[cursor] is not a cursor this service issued.');
       else parsed.page.cursor = cursor;
+    } else if (spec.integers && Object.hasOwn(spec.integers, key) && method === 'GET') {
+      const { min, max } = spec.integers[key] as { min: number; max: number };
+      const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+      if (!(n >= min && n <= max)) bad(key, `${key} must be an integer from ${min} to ${max}.`);
+      else parsed.integers[key] = n;
     } else {
       bad(key, `Unknown query parameter "${key}".`, 'unknown_query_parameter');
     }

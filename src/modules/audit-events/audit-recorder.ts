@@ -13,6 +13,8 @@ export const AUDIT_ACTIONS = [
   'auth_secret.delete',
   'auth_secret.refresh',
   'auth_secret.read',
+  // A removed secret's tokens revoked at the provider (RFC 7009), best effort: success or failure.
+  'auth_secret.revoke',
   'membership.create',
   'membership.update',
   'membership.delete',

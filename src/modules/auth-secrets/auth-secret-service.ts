@@ -3,7 +3,7 @@ import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { isUuid, randomUUID7 } from '../../db/uuid7.js';
-import { type ApiError, notFound } from '../../errors/api-error.js';
+import { type ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
@@ -19,9 +19,14 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretStore } from './auth-secret-store.js';
+import type { AuthSecretRow, AuthSecretStore } from './auth-secret-store.js';
 import { createAuthSecretUpdater } from './auth-secret-update.js';
-import { checkCredentials, sealCredentials } from './credentials.js';
+import {
+  type CheckedCredentials,
+  CREDENTIALS_POINTER,
+  checkCredentials,
+  sealCredentials,
+} from './credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
 export type { UpdateAuthSecretInput } from './auth-secret-update.js';
@@ -30,7 +35,8 @@ export interface CreateAuthSecretInput {
   name: string;
   state: SecretState;
   error?: string | null;
-  credentials: unknown;
+  /** Absent (or `{}`) for a client-credentials client, whose token the service obtains. */
+  credentials?: unknown;
   authClient: RelationshipRef;
 }
 
@@ -47,6 +53,16 @@ export interface AuthSecretDependencies {
   keyRing: KeyRing;
   schemas: SchemaRegistry;
   logger: Logger;
+  /**
+   * Obtains the first token of a client-credentials secret (src/refresh/client-credentials.ts);
+   * without it such secrets cannot be created (tools that build the service for reads only).
+   */
+  issueClientCredentials?: (tenantId: string, authClientId: string) => Promise<CheckedCredentials>;
+  /**
+   * Called once a secret is gone for good, after the transaction committed (revocation of its
+   * tokens, src/refresh/token-revocation.ts). Must not throw or wait.
+   */
+  afterRemoval?: (secret: AuthSecretRow, actor: AuditActor) => void;
 }
 
 /** What a read asks for, beyond the secret: include policy, audit and sparse fields. */
@@ -56,7 +72,15 @@ export interface SecretReadRequest extends IncludeRequest {
   fields: readonly string[] | undefined;
 }
 
-export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({
+  prisma,
+  store,
+  keyRing,
+  schemas,
+  logger,
+  issueClientCredentials,
+  afterRemoval,
+}: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
 
@@ -151,7 +175,24 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
-      const checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      let checked: CheckedCredentials;
+      if (client.grantType === 'client_credentials') {
+        assertObtainedByService(input.credentials);
+        if (!issueClientCredentials) throw new Error('client-credentials secrets need a token issuer');
+        // The provider is asked before anything is written: its failure leaves nothing behind.
+        checked = await issueClientCredentials(workspace.tenantId, client.id);
+      } else {
+        if (input.credentials === undefined) {
+          throw unprocessable([
+            {
+              code: 'missing_member',
+              detail: `${CREDENTIALS_POINTER} is required.`,
+              pointer: CREDENTIALS_POINTER,
+            },
+          ]);
+        }
+        checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      }
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
@@ -182,10 +223,15 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
 
     async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');
-      await prisma.$transaction(async (tx) => {
-        if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
+      const removed = await prisma.$transaction(async (tx) => {
+        // Locked and read first: what is removed is what its tokens' revocation is about.
+        const row = await store.lockInWorkspace(tx, workspace.id, id);
+        if (!row || !(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
         await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
+        return row;
       });
+      // The one call a purge makes once the secret is gone for good (best effort, never waited for).
+      afterRemoval?.(removed, actor);
     },
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */
@@ -232,6 +278,29 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
     },
   };
   return service;
+}
+
+/**
+ * A client-credentials secret's tokens come from the provider (API.md §10.3): credentials are
+ * omitted or `{}`. Anything else would be a token the service cannot renew the way it was issued.
+ */
+export function assertObtainedByService(credentials: unknown): void {
+  const empty =
+    credentials === undefined ||
+    (credentials !== null &&
+      typeof credentials === 'object' &&
+      !Array.isArray(credentials) &&
+      Object.keys(credentials).length === 0);
+  if (!empty) {
+    throw unprocessable([
+      {
+        code: 'credentials_obtained_by_service',
+        detail:
+          'The auth-client uses the client_credentials grant: the service obtains its tokens. Send credentials {} or leave them out; POST …/refresh gets a new token.',
+        pointer: CREDENTIALS_POINTER,
+      },
+    ]);
+  }
 }
 
 function secretEvent(action: AuditAction, workspace: WorkspaceScope, id: string) {

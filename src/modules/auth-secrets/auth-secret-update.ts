@@ -7,6 +7,7 @@ import { ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type {
   AuthSecret,
   AuthType,
+  GrantType,
   Prisma,
   PrismaClient,
   SecretState,
@@ -14,6 +15,7 @@ import type {
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import {
   authClientNotFound,
   type CredentialOpener,
@@ -24,6 +26,7 @@ import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.
 import type { AuthSecretWrites } from './auth-secret-store.js';
 import {
   type CheckedCredentials,
+  CREDENTIALS_POINTER,
   checkCredentials,
   presentCredentials,
   type StoredCredentials,
@@ -72,6 +75,16 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
     }
   }
 
+  /** The grant of the secret's (new) client; only asked when credentials are written. */
+  async function grantOf(
+    tx: Prisma.TransactionClient,
+    workspace: WorkspaceScope,
+    client: { id: string; grantType?: GrantType | null },
+  ): Promise<GrantType | null> {
+    if (client.grantType !== undefined) return client.grantType;
+    return (await authClientReader(tx).typeOf(workspace.tenantId, client.id))?.grantType ?? null;
+  }
+
   async function apply(
     tx: Prisma.TransactionClient,
     workspace: WorkspaceScope,
@@ -92,6 +105,17 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
 
     let stored: StoredCredentials;
     let checked: CheckedCredentials | undefined;
+    if (input.credentials !== undefined && (await grantOf(tx, workspace, client)) === 'client_credentials') {
+      // Its tokens come from the provider (API.md §10.3); POST …/refresh gets a new one.
+      throw unprocessable([
+        {
+          code: 'credentials_obtained_by_service',
+          detail:
+            'The auth-client uses the client_credentials grant: the service obtains its tokens. Leave credentials out; POST …/refresh gets a new token.',
+          pointer: CREDENTIALS_POINTER,
+        },
+      ]);
+    }
     if (input.credentials !== undefined) {
       checked = checkCredentials(schemas, client.authType, input.credentials, now);
       stored = checked.stored;
