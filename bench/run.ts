@@ -411,9 +411,12 @@ async function scenarioWave(ctx: Context): Promise<Row> {
   ctx.provider.maxConcurrent = ctx.provider.inFlight;
   begin(ctx);
   const startedAt = new Date();
-  // All at once: due within REFRESH_AHEAD_SECONDS (300 s) from now.
+  // All at once: due within REFRESH_AHEAD_SECONDS (300 s) from now, as the store schedules one-hour
+  // tokens (refresh_due_at = expires_at - 300 s, src/modules/auth-secrets/refresh-schedule.ts).
   await ctx.pool.query(
-    `UPDATE auth_secrets SET expires_at = now() + interval '60 seconds' WHERE workspace_id = $1`,
+    `UPDATE auth_secrets SET expires_at = now() + interval '60 seconds',
+                             refresh_due_at = now() - interval '240 seconds'
+     WHERE workspace_id = $1`,
     [ctx.waveWorkspace],
   );
   const t0 = performance.now();

@@ -90,7 +90,14 @@ export function wireApplication(parts: ApplicationParts): Application {
     prisma,
     sql: sqlOf(prisma),
     versionsKept: config.secretVersionsKept,
+    refreshAheadSeconds: config.refreshAheadSeconds,
   });
+
+  // Database failures are logged at a bounded rate; a new connection means the database answers again.
+  const databaseFailures = new DatabaseFailureLog(logger);
+  poolOf(prisma).on('connect', () => databaseFailures.recovered());
+  const metricsRegistry = parts.metricsRegistry ?? new Registry();
+  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const authSecrets = createAuthSecretService({
     prisma,
     store: secretStore,
@@ -98,6 +105,14 @@ export function wireApplication(parts: ApplicationParts): Application {
     schemas,
     credentialSchemas,
     logger,
+    issueClientCredentials: refresh.issueClientCredentials,
+    afterRemoval: refresh.revocations.afterRemoval,
+  });
+  const refreshRequests = createRefreshRequests({
+    refresh: refresh.service,
+    store: refresh.store,
+    secrets: authSecrets,
+    coalesceSeconds: config.refreshCoalesceSeconds,
   });
   const trash = createTrashService({
     prisma,
@@ -108,11 +123,6 @@ export function wireApplication(parts: ApplicationParts): Application {
     retentionDays: config.deletedSecretRetentionDays,
   });
   const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
-  // Database failures are logged at a bounded rate; a new connection means the database answers again.
-  const databaseFailures = new DatabaseFailureLog(logger);
-  poolOf(prisma).on('connect', () => databaseFailures.recovered());
-  const metricsRegistry = parts.metricsRegistry ?? new Registry();
-  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const connectSessions = createConnectSessionStore(prisma);
   const routes: AnyRoute[] = [
     ...healthRoutes(
@@ -135,17 +145,15 @@ export function wireApplication(parts: ApplicationParts): Application {
       createAuthClientService(
         prisma,
         parts.keyRing,
-        { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
+        { allowLoopbackHttp: config.oauthAllowLoopbackHttp, refreshAheadSeconds: config.refreshAheadSeconds },
         secretStore,
         credentialSchemas,
       ),
     ),
-    ...authSecretRoutes(authSecrets, trash),
+    ...authSecretRoutes(authSecrets, trash, refreshRequests),
     ...versionRoutes(versions, authSecrets),
     ...trashRoutes(trash),
-    ...refreshRoutes(
-      createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
-    ),
+    ...refreshRoutes(refreshRequests),
     ...connectSessionRoutes(
       createConnectSessionService({
         prisma,

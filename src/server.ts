@@ -52,6 +52,8 @@ async function main(): Promise<void> {
       await worker.stop();
       await trashPurger.stop();
       await refresh.service.idle();
+      // Revocations started by removals just before the signal (bounded by OAUTH_TIMEOUT_MS each).
+      await refresh.revocations.idle();
       if (redis) await closeRedis(redis);
       await infra.close();
     },

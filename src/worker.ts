@@ -38,6 +38,7 @@ async function main(): Promise<void> {
       prisma: infra.prisma,
       sql: sqlOf(infra.prisma),
       versionsKept: config.secretVersionsKept,
+      refreshAheadSeconds: config.refreshAheadSeconds,
     }),
     config,
     logger,

@@ -24,6 +24,8 @@ export interface Config {
   /** How long a connect session's authorization URL can be completed (API.md §10.2: 10 minutes). */
   connectSessionTtlSeconds: number;
   refreshAheadSeconds: number;
+  /** An on-demand refresh this soon after the last successful one returns that one (0: off). */
+  refreshCoalesceSeconds: number;
   refreshConcurrency: number;
   refreshPollSeconds: number;
   /** Versions of each auth-secret's credentials kept (the newest), API.md §9.1. */
@@ -108,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     oauthTimeoutMs: v.OAUTH_TIMEOUT_MS,
     connectSessionTtlSeconds: v.CONNECT_SESSION_TTL_SECONDS,
     refreshAheadSeconds: v.REFRESH_AHEAD_SECONDS,
+    refreshCoalesceSeconds: v.REFRESH_COALESCE_SECONDS,
     refreshConcurrency: v.REFRESH_CONCURRENCY,
     refreshPollSeconds: v.REFRESH_POLL_SECONDS,
     secretVersionsKept: v.SECRET_VERSIONS_KEPT,

@@ -1,12 +1,13 @@
-// The one place that talks to OAuth2 providers: the refresh_token and authorization_code grants
-// through simple-oauth2, behind the outbound guard, with one deadline for the whole call (DNS included), no redirects
-// and a bounded response body. Errors come out as ProviderError; tokens never reach a log line
-// or an error message from here.
+// The one place that talks to OAuth2 providers: the refresh_token, authorization_code and
+// client_credentials grants and RFC 7009 revocation through simple-oauth2, behind the outbound guard, with one deadline for
+// the whole call (DNS included), no redirects and a bounded response body. Errors come out as
+// ProviderError; tokens never reach a log line or an error message from here.
 import { createRequire } from 'node:module';
-import { AuthorizationCode } from 'simple-oauth2';
+import { AuthorizationCode, ClientCredentials } from 'simple-oauth2';
+import { PROTOCOL_PARAMS } from '../modules/auth-clients/extra-params.js';
 import { classifyProviderFailure } from './classify-provider-failure.js';
 import { credentialSpellings } from './credential-redaction.js';
-import { type ResolvedEndpoint, resolveTokenEndpoint } from './outbound-guard.js';
+import { resolveTokenEndpoint } from './outbound-guard.js';
 import { ProviderError } from './provider-error.js';
 import type { RefreshMetrics } from './refresh-metrics.js';
 
@@ -33,22 +34,27 @@ export interface ClientAuthentication {
   authMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
 }
 
-export interface RefreshGrantRequest extends ClientAuthentication {
+/** A request to the token endpoint (RFC 6749 §3.2). */
+interface TokenEndpointRequest extends ClientAuthentication {
   tokenUrl: string;
-  refreshToken: string;
+  /** The client's extra parameters (`refresh_params` or `token_params`, API.md §10.1). */
+  params?: Readonly<Record<string, string>> | undefined;
+  /** Seconds assumed when the response has no expires_in (the client's `default_expires_in`). */
+  defaultExpiresIn?: number | null | undefined;
   /** Never sent; known only so that a provider echoing it cannot put it into an error text. */
   accessToken?: string | undefined;
 }
 
-export interface ProviderTokens {
-  accessToken: string;
-  /** Undefined when the provider did not send one: the caller keeps the old refresh token. */
-  refreshToken: string | undefined;
-  /** From the provider's expires_in at the moment the response arrived; null when it sent none. */
-  expiresAt: Date | null;
+export interface RefreshGrantRequest extends TokenEndpointRequest {
+  refreshToken: string;
 }
 
-/** The authorization_code grant (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5). */
+export interface ClientCredentialsRequest extends TokenEndpointRequest {
+  /** Sent as `scope` (space-separated) when not empty. */
+  scopes: readonly string[];
+}
+
+/** The authorization_code grant with PKCE (RFC 6749 §4.1.3, RFC 7636 §4.5). */
 export interface CodeGrantRequest extends ClientAuthentication {
   tokenUrl: string;
   code: string;
@@ -59,10 +65,33 @@ export interface CodeGrantRequest extends ClientAuthentication {
   extraParams: Record<string, string>;
 }
 
+/** RFC 7009 token revocation. */
+export interface RevocationRequest extends ClientAuthentication {
+  revocationUrl: string;
+  token: string;
+  tokenTypeHint: 'refresh_token' | 'access_token';
+}
+
+export interface ProviderTokens {
+  accessToken: string;
+  /** Undefined when the provider did not send one: the caller keeps the old refresh token. */
+  refreshToken: string | undefined;
+  /**
+   * From the provider's expires_in (or the client's default_expires_in when it sent none) at the
+   * moment the response arrived; null when neither is known.
+   */
+  expiresAt: Date | null;
+}
+
 export interface ProviderClient {
+  /** The refresh_token grant, with the client's refresh_params. */
   refresh(request: RefreshGrantRequest): Promise<ProviderTokens>;
+  /** The client_credentials grant, with the client's scopes and token_params (API.md §10.3). */
+  clientCredentials(request: ClientCredentialsRequest): Promise<ProviderTokens>;
   /** The tokens for an authorization code, through the same guard, deadline and size cap as refresh. */
   exchangeCode(request: CodeGrantRequest): Promise<ProviderTokens>;
+  /** Revokes one token (RFC 7009); resolves when the provider accepted it. */
+  revoke(request: RevocationRequest): Promise<void>;
 }
 
 export interface ProviderClientOptions {
@@ -72,20 +101,47 @@ export interface ProviderClientOptions {
   now?: () => number;
 }
 
+/** The Wreck options of every call: deadline, size cap, no redirects, the address the guard checked. */
+type HttpOptions = Record<string, unknown>;
+
+interface CallSecrets {
+  clientId: string;
+  /** Absent for a public client (auth method none), which sends none. */
+  clientSecret: string | undefined;
+  tokens: (string | undefined)[];
+}
+
 export function createProviderClient(opts: ProviderClientOptions): ProviderClient {
   const now = opts.now ?? Date.now;
 
   /**
-   * One provider call: its deadline, its failure as a ProviderError whose text holds none of
-   * `secrets` (in any spelling), and its latency in the metrics.
+   * One provider call: the outbound guard resolves `url`, `send` makes the request with the
+   * guarded options, one deadline bounds both, and every failure becomes a ProviderError without
+   * `secrets` in its text.
    */
-  async function guarded(work: Promise<ProviderTokens>, secrets: string[]): Promise<ProviderTokens> {
+  async function guarded<T>(
+    url: string,
+    secrets: CallSecrets,
+    send: (endpoint: URL, http: HttpOptions) => Promise<T>,
+  ): Promise<T> {
     const started = now();
     let outcome = 'success';
     try {
-      return await withDeadline(work, opts.timeoutMs);
+      const work = async () => {
+        const deadline = now() + opts.timeoutMs;
+        const endpoint = await resolveTokenEndpoint(url, { allowLoopback: opts.allowLoopback });
+        return send(endpoint.url, {
+          timeout: Math.max(1, deadline - now()),
+          maxBytes: MAX_TOKEN_RESPONSE_BYTES,
+          // 0, not false: with false Wreck hands a 3xx back as if it were the answer.
+          redirects: 0,
+          // Connect to the address the guard checked, not to whatever DNS says a moment later.
+          lookup: endpoint.lookup,
+        });
+      };
+      return await withDeadline(work(), opts.timeoutMs);
     } catch (err) {
-      const error = classifyProviderFailure(err, secrets);
+      const error = classifyProviderFailure(err, credentialSpellings(secrets));
       outcome = error.kind;
       throw error;
     } finally {
@@ -93,71 +149,88 @@ export function createProviderClient(opts: ProviderClientOptions): ProviderClien
     }
   }
 
+  const secretsOf = (r: TokenEndpointRequest, refreshToken?: string): CallSecrets => ({
+    clientId: r.clientId,
+    clientSecret: r.clientSecret,
+    tokens: [refreshToken, r.accessToken],
+  });
+  const tokenAuth = (endpoint: URL) => ({
+    tokenHost: endpoint.origin,
+    tokenPath: `${endpoint.pathname}${endpoint.search}`,
+  });
+  // now() is taken as soon as the answer is there: expires_in counts from the provider's answer.
+  const tokensFrom = (body: unknown, r: Pick<TokenEndpointRequest, 'defaultExpiresIn'>) =>
+    parseTokenResponse(body as Record<string, unknown>, now(), r.defaultExpiresIn ?? null);
+
   return {
     refresh: (request) =>
-      guarded(
-        call(request, opts, now),
-        credentialSpellings({
-          clientId: request.clientId,
-          clientSecret: request.clientSecret,
-          tokens: [request.refreshToken, request.accessToken],
-        }),
-      ),
+      guarded(request.tokenUrl, secretsOf(request, request.refreshToken), async (endpoint, http) => {
+        const oauth = new AuthorizationCode({ ...clientConfig(request), auth: tokenAuth(endpoint) });
+        const current = oauth.createToken({ refresh_token: request.refreshToken });
+        const refreshed = await current.refresh(extraParams(request.params), http as never);
+        return tokensFrom(refreshed.token, request);
+      }),
+
+    clientCredentials: (request) =>
+      guarded(request.tokenUrl, secretsOf(request), async (endpoint, http) => {
+        const oauth = new ClientCredentials({ ...clientConfig(request), auth: tokenAuth(endpoint) });
+        const scope = request.scopes.length > 0 ? { scope: [...request.scopes] } : {};
+        const issued = await oauth.getToken({ ...extraParams(request.params), ...scope }, http as never);
+        return tokensFrom(issued.token, request);
+      }),
+
     exchangeCode: (request) =>
       guarded(
-        exchange(request, opts, now),
-        credentialSpellings({
+        request.tokenUrl,
+        {
           clientId: request.clientId,
           clientSecret: request.authMethod === 'none' ? undefined : request.clientSecret,
           tokens: [request.code, request.codeVerifier],
-        }),
+        },
+        async (endpoint, http) => {
+          const oauth = new AuthorizationCode({ ...clientConfig(request), auth: tokenAuth(endpoint) });
+          // The client's extra parameters first: the protocol's own always win.
+          const params = {
+            ...extraParams(request.extraParams),
+            code: request.code,
+            redirect_uri: request.redirectUri,
+            code_verifier: request.codeVerifier,
+          };
+          const issued = await oauth.getToken(params, http as never);
+          // The connect callback applies the client's default_expires_in itself.
+          return tokensFrom(issued.token, {});
+        },
+      ),
+
+    revoke: (request) =>
+      guarded(
+        request.revocationUrl,
+        { clientId: request.clientId, clientSecret: request.clientSecret, tokens: [request.token] },
+        async (endpoint, http) => {
+          // simple-oauth2 revokes at `revokePath` on its token host: here, the revocation URL's own.
+          const oauth = new AuthorizationCode({
+            ...clientConfig(request),
+            auth: { tokenHost: endpoint.origin, revokePath: `${endpoint.pathname}${endpoint.search}` },
+          });
+          const token = oauth.createToken({ [request.tokenTypeHint]: request.token });
+          // RFC 7009 §2.2: success is a 200 whose body does not matter (often empty, not JSON):
+          // `json: true` accepts that where the default `strict` would refuse it.
+          await token.revoke(request.tokenTypeHint, { ...http, json: true } as never);
+        },
       ),
   };
 }
 
-async function call(request: RefreshGrantRequest, opts: ProviderClientOptions, now: () => number) {
-  const deadline = now() + opts.timeoutMs;
-  const endpoint = await resolveTokenEndpoint(request.tokenUrl, { allowLoopback: opts.allowLoopback });
-  const oauth = new AuthorizationCode({
-    ...clientConfig(request),
-    auth: { tokenHost: endpoint.url.origin, tokenPath: `${endpoint.url.pathname}${endpoint.url.search}` },
-  });
-  const current = oauth.createToken({ refresh_token: request.refreshToken });
-  const refreshed = await current.refresh({}, httpOptions(endpoint, deadline, now));
-  // Taken before anything else happens: expires_in counts from the provider's answer.
-  const receivedAt = now();
-  return parseTokenResponse(refreshed.token as Record<string, unknown>, receivedAt);
-}
-
-async function exchange(request: CodeGrantRequest, opts: ProviderClientOptions, now: () => number) {
-  const deadline = now() + opts.timeoutMs;
-  const endpoint = await resolveTokenEndpoint(request.tokenUrl, { allowLoopback: opts.allowLoopback });
-  const oauth = new AuthorizationCode({
-    ...clientConfig(request),
-    auth: { tokenHost: endpoint.url.origin, tokenPath: `${endpoint.url.pathname}${endpoint.url.search}` },
-  });
-  // The client's extra parameters first: the protocol's own always win.
-  const params = {
-    ...request.extraParams,
-    code: request.code,
-    redirect_uri: request.redirectUri,
-    code_verifier: request.codeVerifier,
-  };
-  const token = await oauth.getToken(params, httpOptions(endpoint, deadline, now) as never);
-  const receivedAt = now();
-  return parseTokenResponse(token.token as Record<string, unknown>, receivedAt);
-}
-
-/** Wreck's options for one token request: the remaining deadline, the size cap, no redirects. */
-function httpOptions(endpoint: ResolvedEndpoint, deadline: number, now: () => number) {
-  return {
-    timeout: Math.max(1, deadline - now()),
-    maxBytes: MAX_TOKEN_RESPONSE_BYTES,
-    // 0, not false: with false Wreck hands a 3xx back as if it were the answer.
-    redirects: 0,
-    // Connect to the address the guard checked, not to whatever DNS says a moment later.
-    lookup: endpoint.lookup,
-  } as never;
+/**
+ * The client's extra parameters as sent. A protocol parameter is dropped even if one was stored:
+ * the API refuses them on write, and this keeps a row written some other way from changing the grant.
+ */
+function extraParams(params: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params ?? {})) {
+    if (!PROTOCOL_PARAMS.has(name)) sent[name] = value;
+  }
+  return sent;
 }
 
 /**
@@ -189,7 +262,12 @@ export function clientConfig(auth: ClientAuthentication) {
 }
 
 /** Validates a token response (RFC 6749 §5.1); simple-oauth2 checks nothing. */
-export function parseTokenResponse(body: Record<string, unknown>, receivedAt: number): ProviderTokens {
+export function parseTokenResponse(
+  body: Record<string, unknown>,
+  receivedAt: number,
+  /** The client's default_expires_in: used when the response has no expires_in (API.md §10.1). */
+  defaultExpiresIn: number | null = null,
+): ProviderTokens {
   const invalid = (why: string) =>
     new ProviderError('invalid_response', `The OAuth provider's token response ${why}.`);
   if (typeof body.access_token !== 'string' || body.access_token.length === 0)
@@ -203,8 +281,9 @@ export function parseTokenResponse(body: Record<string, unknown>, receivedAt: nu
   if (refresh !== undefined && refresh !== null && (typeof refresh !== 'string' || refresh.length > 16384)) {
     throw invalid('has an invalid refresh_token');
   }
-  const expiresIn = parseExpiresIn(body.expires_in);
-  if (expiresIn === 'invalid') throw invalid('has an invalid expires_in');
+  const given = parseExpiresIn(body.expires_in);
+  if (given === 'invalid') throw invalid('has an invalid expires_in');
+  const expiresIn = given ?? defaultExpiresIn ?? undefined;
   return {
     accessToken: body.access_token,
     refreshToken: typeof refresh === 'string' && refresh.length > 0 ? refresh : undefined,

@@ -6,15 +6,18 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
+import { authClientReader } from '../modules/auth-clients/auth-client-reader.js';
 import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
+import { type ClientCredentialsIssuer, createClientCredentialsIssuer } from './client-credentials.js';
 import { createProviderClient, type ProviderClient } from './provider-client.js';
 import { localCoordinator, redisCoordinator } from './refresh-lease.js';
 import { createRefreshMetrics } from './refresh-metrics.js';
 import { createRefreshService, type RefreshService } from './refresh-service.js';
 import { createRefreshStore, type RefreshStore } from './refresh-store.js';
 import { RefreshWorker, type RefreshWorkerOptions } from './refresh-worker.js';
+import { createTokenRevoker, type TokenRevoker } from './token-revocation.js';
 
-type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'aheadSeconds' | 'claimTtlMs'>;
+type WorkerTuning = Pick<RefreshWorkerOptions, 'concurrency' | 'pollMs' | 'claimTtlMs'>;
 
 export interface RefreshModuleOptions {
   prisma: PrismaClient;
@@ -33,6 +36,10 @@ export interface RefreshModule {
   service: RefreshService;
   /** The one provider client (outbound guard, timeout, size cap): connect sessions exchange codes with it. */
   provider: ProviderClient;
+  /** First tokens of client-credentials secrets (API.md §10.3). */
+  issueClientCredentials: ClientCredentialsIssuer;
+  /** Revokes a removed secret's tokens at its client's revocation_url (API.md §10.1). */
+  revocations: TokenRevoker;
   /** A worker for this process (not started); tests may override its tuning. */
   createWorker(tuning?: Partial<WorkerTuning>): RefreshWorker;
 }
@@ -51,7 +58,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   const { config, logger } = opts;
   const timings = refreshTimings(config.oauthTimeoutMs);
   const store = createRefreshStore(opts.prisma, opts.secrets);
-  const metrics = createRefreshMetrics(opts.registry, () => store.countDue(config.refreshAheadSeconds));
+  const metrics = createRefreshMetrics(opts.registry, () => store.countDue());
   const provider = createProviderClient({
     timeoutMs: config.oauthTimeoutMs,
     allowLoopback: config.oauthAllowLoopbackHttp,
@@ -71,11 +78,18 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
     logger,
     metrics,
     aheadSeconds: config.refreshAheadSeconds,
+    coalesceSeconds: config.refreshCoalesceSeconds,
   });
   return {
     store,
     service,
     provider,
+    revocations: createTokenRevoker({ prisma: opts.prisma, provider, keyRing: opts.keyRing, logger }),
+    issueClientCredentials: createClientCredentialsIssuer({
+      clients: authClientReader(opts.prisma),
+      provider,
+      keyRing: opts.keyRing,
+    }),
     createWorker: (tuning = {}) =>
       new RefreshWorker({
         store,
@@ -83,7 +97,6 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
         logger,
         concurrency: config.refreshConcurrency,
         pollMs: Math.round(config.refreshPollSeconds * 1000),
-        aheadSeconds: config.refreshAheadSeconds,
         claimTtlMs: timings.claimTtlMs,
         ...tuning,
       }),

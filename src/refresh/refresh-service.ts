@@ -6,10 +6,12 @@ import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { AuthSecret } from '../generated/prisma/client.js';
 import { type AuditActor, systemActor } from '../modules/audit-events/audit-recorder.js';
-import { openClientSecret } from '../modules/auth-clients/client-secret.js';
+import { toExtraParams } from '../modules/auth-clients/extra-params.js';
 import { openCredentials, sealCredentials } from '../modules/auth-secrets/credentials.js';
+import { refreshDueAt } from '../modules/auth-secrets/refresh-schedule.js';
 import { sealVersionCredentials } from '../modules/auth-secrets/versions/version-credentials.js';
-import type { ProviderClient } from './provider-client.js';
+import { clientAuthOf } from './client-auth.js';
+import type { ProviderClient, ProviderTokens } from './provider-client.js';
 import { ProviderError } from './provider-error.js';
 import { CoordinationError, type RefreshCoordinator, type SharedOutcome } from './refresh-lease.js';
 import type { RefreshMetrics, RefreshTrigger } from './refresh-metrics.js';
@@ -28,6 +30,11 @@ export interface RefreshRequest {
   actor?: AuditActor;
   /** The workspace a request named: the secret is read within it. Absent for the worker. */
   workspaceId?: string;
+  /**
+   * A read with min_validity (API.md §10.4): an access token valid until then needs nothing.
+   * Absent: the caller wants a renewal whatever the token's expiry.
+   */
+  minValidUntil?: Date;
 }
 
 /** `wrote`: this call itself stored the outcome (and its audit event); joiners and waiters did not. */
@@ -43,7 +50,13 @@ export interface RefreshServiceDependencies {
   keyRing: KeyRing;
   logger: Logger;
   metrics: RefreshMetrics;
+  /** REFRESH_AHEAD_SECONDS: the margin of clients that set none. */
   aheadSeconds: number;
+  /**
+   * REFRESH_COALESCE_SECONDS (API.md §10.5): an on-demand refresh this soon after the last
+   * successful one returns that one's result. 0: off.
+   */
+  coalesceSeconds: number;
   now?: () => Date;
 }
 
@@ -55,12 +68,24 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
   const now = deps.now ?? (() => new Date());
   const log = deps.logger.child({ component: 'refresh' });
 
+  /**
+   * Whether `secret` (read under the lease) already carries what the caller wants, so that the
+   * provider is not called. On demand: renewed since the caller asked, or within the coalescing
+   * window before (however a burst is spread, one provider call serves it), or, for a read with
+   * min_validity, valid long enough. Worker: no longer due (someone renewed it, or it is in error).
+   */
   function alreadyRenewed(secret: AuthSecret, request: RefreshRequest): boolean {
     if (request.trigger === 'request') {
-      return secret.refreshedAt !== null && secret.refreshedAt.getTime() >= request.startedAt.getTime();
+      const renewedSince = request.startedAt.getTime() - deps.coalesceSeconds * 1000;
+      if (secret.refreshedAt !== null && secret.refreshedAt.getTime() >= renewedSince) return true;
+      const wanted = request.minValidUntil;
+      return wanted !== undefined && secret.expiresAt !== null && secret.expiresAt >= wanted;
     }
-    const dueBy = now().getTime() + deps.aheadSeconds * 1000;
-    return secret.state !== 'ready' || secret.expiresAt === null || secret.expiresAt.getTime() > dueBy;
+    return (
+      secret.state !== 'ready' ||
+      secret.refreshDueAt === null ||
+      secret.refreshDueAt.getTime() > now().getTime()
+    );
   }
 
   const auditOf = (secret: AuthSecret, request: RefreshRequest) => ({
@@ -76,35 +101,52 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
     return callProvider(target, request);
   }
 
-  async function callProvider(
-    { secret, client }: RefreshTarget,
-    request: RefreshRequest,
-  ): Promise<SharedOutcome> {
-    const credentials = openCredentials(deps.keyRing, secret);
-    const oldRefreshToken = typeof credentials.refresh_token === 'string' ? credentials.refresh_token : '';
-    try {
-      const authMethod = client.authMethod ?? 'client_secret_basic';
-      const publicClient = authMethod === 'none';
-      if (!client.tokenUrl || !client.clientId || (!publicClient && !client.clientSecretSealed)) {
-        throw new ProviderError('invalid_response', 'The auth-client has no complete oauth2 configuration.');
-      }
-      const tokens = await deps.provider.refresh({
-        tokenUrl: client.tokenUrl,
-        clientId: client.clientId,
-        clientSecret:
-          publicClient || !client.clientSecretSealed
-            ? ''
-            : openClientSecret(deps.keyRing, client, client.clientSecretSealed),
-        authMethod,
-        refreshToken: oldRefreshToken,
-        accessToken: typeof credentials.access_token === 'string' ? credentials.access_token : undefined,
+  /** The provider's new tokens for `target`: the client's grant, parameters and authentication. */
+  function renew({ client }: RefreshTarget, credentials: Record<string, unknown>): Promise<ProviderTokens> {
+    const auth = clientAuthOf(deps.keyRing, client);
+    if (!client.tokenUrl) {
+      throw new ProviderError('invalid_response', 'The auth-client has no complete oauth2 configuration.');
+    }
+    const common = {
+      ...auth,
+      tokenUrl: client.tokenUrl,
+      defaultExpiresIn: client.defaultExpiresIn,
+      accessToken: typeof credentials.access_token === 'string' ? credentials.access_token : undefined,
+    };
+    // Machine-to-machine secrets have no refresh token: a new token is simply obtained (API.md §10.3).
+    if (client.grantType === 'client_credentials') {
+      return deps.provider.clientCredentials({
+        ...common,
+        scopes: client.scopes,
+        params: toExtraParams(client.tokenParams),
       });
+    }
+    return deps.provider.refresh({
+      ...common,
+      refreshToken: typeof credentials.refresh_token === 'string' ? credentials.refresh_token : '',
+      params: toExtraParams(client.refreshParams),
+    });
+  }
+
+  async function callProvider(target: RefreshTarget, request: RefreshRequest): Promise<SharedOutcome> {
+    const { secret, client } = target;
+    const credentials = openCredentials(deps.keyRing, secret);
+    const oldRefreshToken =
+      typeof credentials.refresh_token === 'string' ? credentials.refresh_token : undefined;
+    try {
+      const tokens = await renew(target, credentials);
       const at = now();
       // A provider that does not rotate sends no refresh_token: the old one stays valid and is kept.
+      // A client-credentials token has none to keep: it is renewed by asking again.
+      const refreshToken =
+        client.grantType === 'client_credentials'
+          ? tokens.refreshToken
+          : (tokens.refreshToken ?? oldRefreshToken);
       const stored = {
         access_token: tokens.accessToken,
-        refresh_token: tokens.refreshToken ?? oldRefreshToken,
+        ...(refreshToken !== undefined ? { refresh_token: refreshToken } : {}),
       };
+      const timing = { marginSeconds: client.refreshMarginSeconds, everySeconds: client.refreshEverySeconds };
       const written = await deps.store.recordSuccess(
         secret,
         {
@@ -112,6 +154,7 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
           // The version this write makes if it is stored (API.md §9.1): the next credentials_version.
           versionSealed: sealVersionCredentials(deps.keyRing, secret, secret.credentialsVersion + 1, stored),
           expiresAt: tokens.expiresAt,
+          refreshDueAt: refreshDueAt(tokens.expiresAt, at, timing, deps.aheadSeconds),
           at,
         },
         auditOf(secret, request),
@@ -136,6 +179,12 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
     }
   }
 
+  /**
+   * A rejection (invalid_grant) is final only for the credentials it was about: the write is
+   * conditional on credentials_version, so when another process renewed the secret meanwhile (a
+   * rotated refresh token is refused once used) or a caller PATCHed new credentials, nothing is
+   * marked and every caller is answered with the secret as stored now, the renewed one (API.md §10.5).
+   */
   async function recordFailure(secret: AuthSecret, err: ProviderError, request: RefreshRequest) {
     const at = now();
     const decision = decideFailure({

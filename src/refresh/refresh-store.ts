@@ -22,7 +22,8 @@ export interface RefreshTarget {
 
 export interface Claim {
   id: string;
-  expiresAt: Date;
+  /** Its refresh_due_at when claimed (the sweep's cursor). */
+  dueAt: Date;
   claimedUntil: Date;
 }
 
@@ -73,10 +74,9 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
   }
 
   return {
-    /** The secret's auth type if it exists in this workspace (the route's 404/409 checks). */
-    async typeInWorkspace(workspaceId: string, id: string): Promise<AuthSecret['authType'] | null> {
-      const row = await secrets.find(workspaceId, id);
-      return row?.authType ?? null;
+    /** The secret if it exists in this workspace (the routes' 404/409 checks), batched per turn. */
+    async findInWorkspace(workspaceId: string, id: string): Promise<AuthSecret | null> {
+      return (await secrets.find(workspaceId, id)) ?? null;
     },
 
     /**
@@ -122,39 +122,37 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     },
 
     /**
-     * Claims up to `limit` due secrets after `cursor` (expires_at, id order) for `claimTtlMs`:
+     * Claims up to `limit` due secrets after `cursor` (refresh_due_at, id order) for `claimTtlMs`:
      * their next_attempt_at moves past the claim, so no other worker takes them meanwhile, and a
      * worker killed mid-refresh loses its claim when the TTL runs out. SKIP LOCKED lets several
-     * workers claim side by side; the transaction is one statement long.
+     * workers claim side by side; the transaction is one statement long. refresh_due_at already
+     * holds each client's margin and keep-alive (refresh-schedule.ts), so this is one index range.
      */
     async claimDue(opts: {
       limit: number;
-      aheadSeconds: number;
       claimTtlMs: number;
-      cursor?: { expiresAt: Date; id: string } | undefined;
+      cursor?: { dueAt: Date; id: string } | undefined;
     }): Promise<Claim[]> {
-      const cursorAt = opts.cursor?.expiresAt ?? null;
+      const cursorAt = opts.cursor?.dueAt ?? null;
       const cursorId = opts.cursor?.id ?? null;
-      const rows = await prisma.$queryRaw<{ id: string; expires_at: Date; next_attempt_at: Date }[]>`
+      const rows = await prisma.$queryRaw<{ id: string; refresh_due_at: Date; next_attempt_at: Date }[]>`
         UPDATE auth_secrets AS s
         SET next_attempt_at = now() + ${opts.claimTtlMs}::int * interval '1 millisecond'
         FROM (
           SELECT id FROM auth_secrets
           WHERE auth_type = 'oauth2' AND state = 'ready' AND deleted_at IS NULL
-            AND expires_at <= now() + ${opts.aheadSeconds}::int * interval '1 second'
+            AND refresh_due_at <= now()
             AND (next_attempt_at IS NULL OR next_attempt_at <= now())
-            AND (${cursorAt}::timestamptz IS NULL OR (expires_at, id) > (${cursorAt}::timestamptz, ${cursorId}::uuid))
-          ORDER BY expires_at, id
+            AND (${cursorAt}::timestamptz IS NULL OR (refresh_due_at, id) > (${cursorAt}::timestamptz, ${cursorId}::uuid))
+          ORDER BY refresh_due_at, id
           LIMIT ${opts.limit}::int
           FOR UPDATE SKIP LOCKED
         ) AS due
         WHERE s.id = due.id
-        RETURNING s.id, s.expires_at, s.next_attempt_at`;
+        RETURNING s.id, s.refresh_due_at, s.next_attempt_at`;
       return rows
-        .map((r) => ({ id: r.id, expiresAt: r.expires_at, claimedUntil: r.next_attempt_at }))
-        .sort(
-          (a, b) => a.expiresAt.getTime() - b.expiresAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-        );
+        .map((r) => ({ id: r.id, dueAt: r.refresh_due_at, claimedUntil: r.next_attempt_at }))
+        .sort((a, b) => a.dueAt.getTime() - b.dueAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
 
     /** Gives a claim back (the secret turned out not to need the worker); only if it is still ours. */
@@ -181,11 +179,10 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     },
 
     /** Secrets the worker would renew now (for the metrics gauge). */
-    async countDue(aheadSeconds: number): Promise<number> {
+    async countDue(): Promise<number> {
       const [row] = await prisma.$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM auth_secrets
-        WHERE auth_type = 'oauth2' AND state = 'ready' AND deleted_at IS NULL
-          AND expires_at <= now() + ${aheadSeconds}::int * interval '1 second'`;
+        WHERE auth_type = 'oauth2' AND state = 'ready' AND deleted_at IS NULL AND refresh_due_at <= now()`;
       return row?.n ?? 0;
     },
   };

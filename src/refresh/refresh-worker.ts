@@ -1,5 +1,5 @@
 // Renews OAuth2 tokens ahead of expiry. Each sweep walks the due secrets by cursor
-// (expires_at, id), claiming only as many as it has free slots so a claim never waits in a queue,
+// (refresh_due_at, id), claiming only as many as it has free slots so a claim never waits in a queue,
 // and runs at most `concurrency` refreshes at once. Every secret goes through the same refresh
 // service as POST …/refresh, so the worker and an on-demand refresh never both call the provider.
 // One secret's failure is logged and postponed; it never stops the sweep.
@@ -18,7 +18,6 @@ export interface RefreshWorkerOptions {
   logger: Logger;
   concurrency: number;
   pollMs: number;
-  aheadSeconds: number;
   /** How long a claim keeps other workers off a secret; must exceed the lease TTL. */
   claimTtlMs: number;
   /** A sweep stops claiming after this long and the next one starts from the top. */
@@ -67,7 +66,6 @@ export class RefreshWorker {
       {
         concurrency: this.#opts.concurrency,
         pollMs: this.#opts.pollMs,
-        aheadSeconds: this.#opts.aheadSeconds,
       },
       'refresh worker started',
     );
@@ -114,7 +112,7 @@ export class RefreshWorker {
     const stats: SweepStats = { claimed: 0, refreshed: 0, failed: 0, outOfTime: false };
     const deadline = Date.now() + (this.#opts.sweepBudgetMs ?? 60_000);
     const active = new Set<Promise<void>>();
-    let cursor: { expiresAt: Date; id: string } | undefined;
+    let cursor: { dueAt: Date; id: string } | undefined;
     try {
       while (Date.now() < deadline) {
         // Checked each round: a stopping worker claims nothing more but still finishes what it holds.
@@ -124,15 +122,10 @@ export class RefreshWorker {
           await Promise.race(active);
           continue;
         }
-        const claims = await store.claimDue({
-          limit: free,
-          aheadSeconds: this.#opts.aheadSeconds,
-          claimTtlMs: this.#opts.claimTtlMs,
-          cursor,
-        });
+        const claims = await store.claimDue({ limit: free, claimTtlMs: this.#opts.claimTtlMs, cursor });
         if (claims.length === 0) return stats;
         const last = claims[claims.length - 1] as Claim;
-        cursor = { expiresAt: last.expiresAt, id: last.id };
+        cursor = { dueAt: last.dueAt, id: last.id };
         stats.claimed += claims.length;
         for (const claim of claims) {
           const task = this.#renew(claim, stats).finally(() => active.delete(task));

@@ -119,7 +119,7 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
     // Make it due: the worker of either process may renew it, and must be able to open it.
     await prisma.authSecret.update({
       where: { id: oauthId },
-      data: { expiresAt: new Date(Date.now() + 60_000), nextAttemptAt: null },
+      data: { expiresAt: new Date(Date.now() + 60_000), refreshDueAt: new Date(), nextAttemptAt: null },
     });
     const renewedBy = Date.now() + 15_000;
     while (Date.now() < renewedBy) {
@@ -294,7 +294,7 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
     servers.a = undefined;
     await prisma.authSecret.update({
       where: { id: oauthId },
-      data: { expiresAt: new Date(Date.now() + 60_000), nextAttemptAt: null },
+      data: { expiresAt: new Date(Date.now() + 60_000), refreshDueAt: new Date(), nextAttemptAt: null },
     });
     const deadline = Date.now() + 10_000;
     let row = await prisma.authSecret.findUniqueOrThrow({ where: { id: oauthId } });

@@ -53,6 +53,8 @@ async function createRaceApp(): Promise<RaceApp> {
     OAUTH_ALLOW_LOOPBACK_HTTP: 'true',
     LOG_LEVEL: 'info',
     OAUTH_TIMEOUT_MS: '5000',
+    // Each refresh here must reach the provider, however soon after the last (no coalescing).
+    REFRESH_COALESCE_SECONDS: '0',
   });
   const prisma = createPrismaClient({
     url: testDatabaseUrl(),
@@ -330,7 +332,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     // Due within the worker's horizon; the worker hands each claimed secret to this same call.
     await t.prisma.authSecret.update({
       where: { id: s.id },
-      data: { expiresAt: new Date(Date.now() + 30_000) },
+      data: { expiresAt: new Date(Date.now() + 30_000), refreshDueAt: new Date() },
     });
     const working = t.refresh.service.refresh(s.id, { trigger: 'worker', startedAt: new Date() });
     await sleep(PATCH_AFTER_MS);
@@ -385,7 +387,7 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
     const callers = provider.grant();
     await t.prisma.authSecret.update({
       where: { id: s.id },
-      data: { expiresAt: new Date(Date.now() + 30_000) },
+      data: { expiresAt: new Date(Date.now() + 30_000), refreshDueAt: new Date() },
     });
     const working = t.refresh.service.refresh(s.id, { trigger: 'worker', startedAt: new Date() });
     await sleep(PATCH_AFTER_MS);

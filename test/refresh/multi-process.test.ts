@@ -111,6 +111,35 @@ describe('refresh: several processes sharing PostgreSQL and Redis', function () 
     assert.notEqual([...tokens][0], secret.accessToken);
   });
 
+  it('500 refreshes of one secret spread over 2 s on two server processes: exactly one provider call (§10.5)', async () => {
+    const servers = [spawn('server'), spawn('server')];
+    const ports = await Promise.all(servers.map((s) => s.port()));
+    const tenant = await seedTenant(prisma, keyRing, provider);
+    const [secret] = (await seedSecrets(prisma, keyRing, provider, tenant, 1, 3600)) as [SeededSecret];
+    provider.set({ latencyMs: 300 });
+    const path = `/v2/workspaces/${tenant.workspaceId}/secrets/${secret.id}/refresh`;
+    // 20 waves of 25 requests, 100 ms apart, alternating processes: most arrive after the renewal.
+    const pending: Promise<request.Response>[] = [];
+    for (let wave = 0; wave < 20; wave += 1) {
+      for (let i = 0; i < 25; i += 1) {
+        pending.push(
+          request(`http://127.0.0.1:${ports[(wave + i) % 2]}`)
+            .post(path)
+            .set('Authorization', tenant.admin.auth),
+        );
+      }
+      await sleep(100);
+    }
+    const responses = await Promise.all(pending);
+    for (const res of responses) {
+      assertJsonApiResponse(res);
+      assert.equal(res.status, 200, res.text);
+    }
+    const tokens = new Set(responses.map((r) => r.body.data.attributes.credentials.access_token));
+    assert.equal(tokens.size, 1, 'every response carries the one renewed access token');
+    assert.equal(provider.totalCalls, 1, 'exactly one provider call');
+  });
+
   it('two worker processes and 500 due secrets: each renewed exactly once, concurrency bounded', async () => {
     const concurrency = 5;
     const workers = [

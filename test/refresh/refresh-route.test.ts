@@ -49,7 +49,9 @@ describe('refresh: POST …/secrets/{id}/refresh (API.md §4)', () => {
 
   before(async () => {
     provider = await OAuthTestServer.start();
-    t = await createTestApp({ OAUTH_TIMEOUT_MS: String(TIMEOUT_MS) });
+    // Coalescing off: these tests refresh one secret several times in a row, each meant to reach the
+    // provider (coalescing has its own suite, test/refresh/coalescing.test.ts).
+    t = await createTestApp({ OAUTH_TIMEOUT_MS: String(TIMEOUT_MS), REFRESH_COALESCE_SECONDS: '0' });
     tenant = await seedTenant(t.prisma, t.keyRing, provider);
   });
   beforeEach(() => provider.reset());

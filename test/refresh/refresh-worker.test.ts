@@ -17,7 +17,7 @@ describe('refresh: worker ahead of expiry', () => {
   let tenant: SeededTenant;
 
   const row = (id: string) => t.prisma.authSecret.findUniqueOrThrow({ where: { id } });
-  const worker = (concurrency = 4) => t.refresh.createWorker({ concurrency, pollMs: 50, aheadSeconds: 300 });
+  const worker = (concurrency = 4) => t.refresh.createWorker({ concurrency, pollMs: 50 });
 
   before(async function () {
     db = await createIsolatedDatabase();
@@ -134,7 +134,7 @@ describe('refresh: worker ahead of expiry', () => {
   });
 
   it('runs by itself once started, renewing a token that becomes due, and stops cleanly', async () => {
-    const w = t.refresh.createWorker({ concurrency: 2, pollMs: 100, aheadSeconds: 2 });
+    const w = t.refresh.createWorker({ concurrency: 2, pollMs: 100 });
     const [s] = await seedSecrets(t.prisma, t.keyRing, provider, tenant, 1, 3);
     w.start();
     try {

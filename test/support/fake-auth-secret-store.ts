@@ -57,6 +57,7 @@ export class FakeAuthSecretStore implements AuthSecretStore {
   update = refuse;
   recordVersion = refuse;
   storeRefreshed = refuse;
+  rescheduleClient = refuse;
   noteRefreshFailure = refuse;
   markRefreshFailed = refuse;
 }

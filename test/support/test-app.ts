@@ -102,6 +102,7 @@ export async function createTestApp(
   });
   const close = async () => {
     await refresh.service.idle();
+    await refresh.revocations.idle();
     await prisma.$disconnect();
     if (redis && ownsRedis) await redis.quit();
   };

@@ -32,6 +32,8 @@ export interface QuerySpec {
   ownParameters?: true;
   /** What page[cursor] encodes: a row id (default) or a number (pagination.ts). */
   cursor?: 'id' | 'number';
+  /** Plain integer parameters of this route and their inclusive range (e.g. `min_validity`). */
+  integers?: Record<string, { min: number; max: number }>;
 }
 
 export interface ParsedQuery {
@@ -41,6 +43,8 @@ export interface ParsedQuery {
   include: string[];
   fields: Record<string, string[]>;
   page: { size: number; cursor: string | undefined };
+  /** The route's integer parameters that were given. */
+  integers: Record<string, number>;
 }
 
 export const DEFAULT_PAGE_SIZE = 50;
@@ -58,6 +62,7 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
     include: [],
     fields: {},
     page: { size: DEFAULT_PAGE_SIZE, cursor: undefined },
+    integers: {},
   };
   if (spec.ownParameters) return parsed;
 
@@ -124,6 +129,11 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
       const cursor = spec.cursor === 'number' ? decodeNumberCursor(value) : decodeCursor(value);
       if (cursor === undefined) bad(key, 'page[cursor] is not a cursor this service issued.');
       else parsed.page.cursor = cursor;
+    } else if (spec.integers && Object.hasOwn(spec.integers, key) && method === 'GET') {
+      const { min, max } = spec.integers[key] as { min: number; max: number };
+      const n = /^\d{1,10}$/.test(value) ? Number(value) : Number.NaN;
+      if (!(n >= min && n <= max)) bad(key, `${key} must be an integer from ${min} to ${max}.`);
+      else parsed.integers[key] = n;
     } else {
       bad(key, `Unknown query parameter "${key}".`, 'unknown_query_parameter');
     }

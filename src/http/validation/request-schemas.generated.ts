@@ -595,8 +595,7 @@ export const requestSchemas = {
             "type": "object",
             "required": [
               "name",
-              "state",
-              "credentials"
+              "state"
             ],
             "properties": {
               "name": {

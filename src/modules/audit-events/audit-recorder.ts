@@ -15,6 +15,8 @@ export const AUDIT_ACTIONS = [
   'auth_secret.read',
   'auth_secret.restore',
   'auth_secret.purge',
+  // A removed secret's tokens revoked at the provider (RFC 7009), best effort: success or failure.
+  'auth_secret.revoke',
   'membership.create',
   'membership.update',
   'membership.delete',

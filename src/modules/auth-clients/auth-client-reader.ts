@@ -25,8 +25,8 @@ export type RefreshClient = Pick<
   | 'revocationUrl'
 >;
 
-/** What an auth-secret needs of its client: the type and schema its credentials must fit. */
-export type SecretClient = Pick<AuthClient, 'id' | 'authType' | 'credentialsSchema'>;
+/** What an auth-secret needs of its client: the type, the grant, and the schema its credentials must fit. */
+export type SecretClient = Pick<AuthClient, 'id' | 'authType' | 'grantType' | 'credentialsSchema'>;
 
 export interface AuthClientPageQuery {
   authType?: AuthType | undefined;
@@ -48,14 +48,14 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
     },
 
     /**
-     * Its id, type and credentials schema if it is in this tenant (what an auth-secret naming it
+     * Its id, type, grant and credentials schema if it is in this tenant (what an auth-secret naming it
      * needs to check its credentials).
      */
     async typeOf(tenantId: string, id: string): Promise<SecretClient | null> {
       return isUuid(id)
         ? db.authClient.findFirst({
             where: { id, tenantId },
-            select: { id: true, authType: true, credentialsSchema: true },
+            select: { id: true, authType: true, grantType: true, credentialsSchema: true },
           })
         : null;
     },

@@ -77,8 +77,8 @@ const inUse = () =>
 export function createAuthClientService(
   prisma: PrismaClient,
   keyRing: KeyRing,
-  opts: { allowLoopbackHttp: boolean },
-  secrets: Pick<AuthSecretStore, 'usesClient'>,
+  opts: { allowLoopbackHttp: boolean; refreshAheadSeconds: number },
+  secrets: Pick<AuthSecretStore, 'usesClient' | 'rescheduleClient'>,
   credentialSchemas: CredentialSchemas,
 ) {
   /**
@@ -300,6 +300,14 @@ export function createAuthClientService(
       const row = await withUniqueName(
         prisma.$transaction(async (tx) => {
           const updated = await tx.authClient.update({ where: { id, tenantId }, data });
+          // Its secrets' renewal times follow the new margin or keep-alive at once (refresh-schedule.ts).
+          if (o?.refreshMarginSeconds !== undefined || o?.refreshEverySeconds !== undefined) {
+            const timing = {
+              marginSeconds: updated.refreshMarginSeconds,
+              everySeconds: updated.refreshEverySeconds,
+            };
+            await secrets.rescheduleClient(tx, id, timing, opts.refreshAheadSeconds);
+          }
           // Names of what changed only: a client_secret change shows as "client_secret", never its value.
           await audit(tx, actor, 'auth_client.update', id, { changed: changedMembers(input) });
           return updated;

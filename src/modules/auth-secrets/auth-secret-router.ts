@@ -14,6 +14,7 @@ import {
   type WorkspaceContext,
 } from '../../http/route-table.js';
 import { requestSchemas } from '../../http/validation/request-schemas.generated.js';
+import { MIN_VALIDITY_PARAMETER, type RefreshRequests } from '../../refresh/refresh-request.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { AUTH_SECRET_INCLUDES, includedSets } from './auth-secret-includes.js';
 import type { AuthSecretView } from './auth-secret-serializer.js';
@@ -73,7 +74,14 @@ function readRequest(ctx: WorkspaceContext): SecretReadRequest {
 
 type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
 
-export function authSecretRoutes(secrets: AuthSecretService, trash: TrashService): AnyRoute[] {
+/** The part of the refresh use cases a read with min_validity needs (src/refresh/refresh-request.ts). */
+type FreshReads = Pick<RefreshRequests, 'ensureValidFor'>;
+
+export function authSecretRoutes(
+  secrets: AuthSecretService,
+  trash: TrashService,
+  fresh: FreshReads,
+): AnyRoute[] {
   /** A refused write is audited too (outcome failure), then reported as usual. */
   async function audited<T>(
     ctx: WorkspaceContext<unknown>,
@@ -118,9 +126,21 @@ export function authSecretRoutes(secrets: AuthSecretService, trash: TrashService
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
-      query: { include: AUTH_SECRET_INCLUDES },
+      query: {
+        include: AUTH_SECRET_INCLUDES,
+        integers: { [MIN_VALIDITY_PARAMETER]: { min: 0, max: 86_400 } },
+      },
       handler: async (ctx) => {
-        const { secret, related } = await secrets.read(ctx.workspace, ctx.params.id ?? '', readRequest(ctx));
+        const id = ctx.params.id ?? '';
+        const minValiditySeconds = ctx.query.integers[MIN_VALIDITY_PARAMETER];
+        if (minValiditySeconds !== undefined) {
+          await fresh.ensureValidFor(ctx.workspace, ctx.workspacePermissions, id, {
+            actor: auditActorOf(ctx),
+            receivedAt: ctx.receivedAt,
+            minValiditySeconds,
+          });
+        }
+        const { secret, related } = await secrets.read(ctx.workspace, id, readRequest(ctx));
         return withEtag(secret, resourceResult(authSecretSpec, secret, ctx, includedSets(ctx, related)));
       },
     }),

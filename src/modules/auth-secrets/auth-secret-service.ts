@@ -3,7 +3,7 @@ import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
 import { randomUUID7 } from '../../db/uuid7.js';
-import { ApiError, notFound } from '../../errors/api-error.js';
+import { ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
@@ -20,7 +20,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
+import type { AuthSecretRow, AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
 import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
 import {
   credentialsFor,
@@ -29,7 +29,12 @@ import {
   shownToCaller,
   WITHHELD,
 } from './credential-disclosure.js';
-import { checkCredentials, sealCredentials } from './credentials.js';
+import {
+  type CheckedCredentials,
+  CREDENTIALS_POINTER,
+  checkCredentials,
+  sealCredentials,
+} from './credentials.js';
 import { sealVersionCredentials } from './versions/version-credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
@@ -41,7 +46,8 @@ export interface CreateAuthSecretInput {
   error?: string | null;
   description?: string | null;
   tags?: AuthSecretTags;
-  credentials: unknown;
+  /** Absent (or `{}`) for a client-credentials client, whose token the service obtains. */
+  credentials?: unknown;
   authClient: RelationshipRef;
   /** Runs in the transaction that writes the secret: a record that must commit with it, or not at all. */
   alsoWrite?: SecretWriteHook;
@@ -70,6 +76,16 @@ export interface AuthSecretDependencies {
   /** The credentials schemas of `other` auth-clients, compiled and cached (API.md §8.3). */
   credentialSchemas: CredentialSchemas;
   logger: Logger;
+  /**
+   * Obtains the first token of a client-credentials secret (src/refresh/client-credentials.ts);
+   * without it such secrets cannot be created (tools that build the service for reads only).
+   */
+  issueClientCredentials?: (tenantId: string, authClientId: string) => Promise<CheckedCredentials>;
+  /**
+   * Called once a secret is gone for good, after the transaction committed (revocation of its
+   * tokens, src/refresh/token-revocation.ts). Must not throw or wait.
+   */
+  afterRemoval?: (secret: AuthSecretRow, actor: AuditActor) => void;
 }
 
 /** What a read asks for, beyond the secret: include policy, audit and sparse fields. */
@@ -86,6 +102,8 @@ export function createAuthSecretService({
   schemas,
   credentialSchemas,
   logger,
+  issueClientCredentials,
+  afterRemoval,
 }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, credentialSchemas, opener });
@@ -218,9 +236,26 @@ export function createAuthSecretService({
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
-      const checked = checkCredentials(schemas, client.authType, input.credentials, now, {
-        clientSchema: credentialSchemas.validatorFor(client.credentialsSchema),
-      });
+      let checked: CheckedCredentials;
+      if (client.grantType === 'client_credentials') {
+        assertObtainedByService(input.credentials);
+        if (!issueClientCredentials) throw new Error('client-credentials secrets need a token issuer');
+        // The provider is asked before anything is written: its failure leaves nothing behind.
+        checked = await issueClientCredentials(workspace.tenantId, client.id);
+      } else {
+        if (input.credentials === undefined) {
+          throw unprocessable([
+            {
+              code: 'missing_member',
+              detail: `${CREDENTIALS_POINTER} is required.`,
+              pointer: CREDENTIALS_POINTER,
+            },
+          ]);
+        }
+        checked = checkCredentials(schemas, client.authType, input.credentials, now, {
+          clientSchema: credentialSchemas.validatorFor(client.credentialsSchema),
+        });
+      }
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
@@ -318,6 +353,29 @@ export function createAuthSecretService({
     },
   };
   return service;
+}
+
+/**
+ * A client-credentials secret's tokens come from the provider (API.md §10.3): credentials are
+ * omitted or `{}`. Anything else would be a token the service cannot renew the way it was issued.
+ */
+export function assertObtainedByService(credentials: unknown): void {
+  const empty =
+    credentials === undefined ||
+    (credentials !== null &&
+      typeof credentials === 'object' &&
+      !Array.isArray(credentials) &&
+      Object.keys(credentials).length === 0);
+  if (!empty) {
+    throw unprocessable([
+      {
+        code: 'credentials_obtained_by_service',
+        detail:
+          'The auth-client uses the client_credentials grant: the service obtains its tokens. Send credentials {} or leave them out; POST …/refresh gets a new token.',
+        pointer: CREDENTIALS_POINTER,
+      },
+    ]);
+  }
 }
 
 function secretEvent(action: AuditAction, workspace: WorkspaceScope, id: string) {

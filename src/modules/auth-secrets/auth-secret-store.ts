@@ -6,6 +6,7 @@ import type { Sql } from '../../db/prisma-client.js';
 import { isUuid } from '../../db/uuid7.js';
 import type { AuthSecret, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { type AuditActor, type AuditEventInput, createAuditWriter } from '../audit-events/audit-recorder.js';
+import { REFRESH_DUE_SQL, type RefreshTiming, refreshDueAt } from './refresh-schedule.js';
 import { type NewVersion, recordVersion } from './versions/version-store.js';
 
 /** A row of auth_secrets, under the names of Prisma's AuthSecret model. */
@@ -37,6 +38,7 @@ const AUTH_SECRET_COLUMNS = {
   failureCount: 's.failure_count',
   nextAttemptAt: 's.next_attempt_at',
   deletedAt: 's.deleted_at',
+  refreshDueAt: 's.refresh_due_at',
   createdAt: 's.created_at',
   updatedAt: 's.updated_at',
 } as const satisfies Record<keyof AuthSecretRow, string>;
@@ -86,6 +88,8 @@ export interface RefreshedCredentials {
   versionSealed: Uint8Array<ArrayBuffer>;
   /** Who asked for the refresh; null for the worker. */
   userId: string | null;
+  /** When the worker renews the new token (refresh-schedule.ts); the refresher knows the client's timing. */
+  refreshDueAt: Date | null;
 }
 
 /**
@@ -125,6 +129,16 @@ export interface AuthSecretWrites {
     secret: AuthSecretRow,
     renewed: RefreshedCredentials,
   ): Promise<number>;
+  /**
+   * Every secret of an auth-client whose refresh timing changed is due anew (one statement).
+   * `defaultMarginSeconds` stands in for a margin of null.
+   */
+  rescheduleClient(
+    tx: Prisma.TransactionClient,
+    authClientId: string,
+    timing: RefreshTiming,
+    defaultMarginSeconds: number,
+  ): Promise<void>;
   /**
    * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
    * move updated_at, and no value of it is right to write back: a PATCH may have moved it meanwhile.
@@ -190,13 +204,41 @@ async function writeTags(
   return { ...row, tags: stored };
 }
 
+/** REFRESH_AHEAD_SECONDS' default, for stores built without configuration (tests, tools). */
+export const DEFAULT_REFRESH_AHEAD_SECONDS = 300;
+
 export function createAuthSecretStore(deps: {
   prisma: PrismaClient;
   sql: Sql;
   /** SECRET_VERSIONS_KEPT: how many versions of each secret's credentials stay. */
   versionsKept: number;
+  /** REFRESH_AHEAD_SECONDS: the margin of clients that set none (refresh-schedule.ts). */
+  refreshAheadSeconds?: number;
 }): AuthSecretStore {
   const { prisma, sql, versionsKept } = deps;
+  const aheadSeconds = deps.refreshAheadSeconds ?? DEFAULT_REFRESH_AHEAD_SECONDS;
+
+  /**
+   * When a token stored now is due (create and PATCH: every writer of expires_at gets it here,
+   * so no write can leave a secret that the worker never renews).
+   */
+  async function dueAt(
+    tx: Prisma.TransactionClient,
+    authClientId: string,
+    expiresAt: Date | null,
+    obtainedAt: Date,
+  ): Promise<Date | null> {
+    const client = await tx.authClient.findUnique({
+      where: { id: authClientId },
+      select: { refreshMarginSeconds: true, refreshEverySeconds: true },
+    });
+    const timing = {
+      marginSeconds: client?.refreshMarginSeconds ?? null,
+      everySeconds: client?.refreshEverySeconds ?? null,
+    };
+    return refreshDueAt(expiresAt, obtainedAt, timing, aheadSeconds);
+  }
+
   // Reads by "workspaceId|id" (both lower-case UUIDs), in plain SQL batched per event-loop turn
   // (src/db/batch-loader.ts): GET one secret is the hot path of every integration call, and
   // Prisma's per-query overhead was most of its cost (docs/PERFORMANCE.md).
@@ -292,15 +334,43 @@ export function createAuthSecretStore(deps: {
     },
 
     async create(tx, { tags, ...data }) {
-      const created = await tx.authSecret.create({ data });
+      const refreshDue =
+        data.authType === 'oauth2'
+          ? await dueAt(
+              tx,
+              data.authClientId,
+              (data.expiresAt as Date | null | undefined) ?? null,
+              new Date(),
+            )
+          : null;
+      const created = await tx.authSecret.create({ data: { ...data, refreshDueAt: refreshDue } });
       // The column's default is the empty object: nothing to write or index.
       if (tags === undefined || Object.keys(tags).length === 0) return created;
       return writeTags(tx, created, tags, 'new');
     },
 
     async update(tx, id, { tags, ...data }) {
-      const updated = await tx.authSecret.update({ where: { id }, data });
-      return tags === undefined ? updated : writeTags(tx, updated, tags, 'replace');
+      const written = await tx.authSecret.update({ where: { id }, data });
+      const updated = tags === undefined ? written : await writeTags(tx, written, tags, 'replace');
+      // New credentials (a new expiry) or another client (other timing): due anew, counted from now.
+      if (data.expiresAt === undefined && data.authClientId === undefined) return updated;
+      const refreshDue =
+        updated.authType === 'oauth2'
+          ? await dueAt(tx, updated.authClientId, updated.expiresAt, new Date())
+          : null;
+      // Plain SQL: not a change a client sees, so updated_at stays as the update above set it.
+      await tx.$executeRaw`UPDATE auth_secrets SET refresh_due_at = ${refreshDue}::timestamptz WHERE id = ${id}::uuid`;
+      return { ...updated, refreshDueAt: refreshDue };
+    },
+
+    async rescheduleClient(tx, authClientId, timing, defaultMarginSeconds) {
+      await tx.$executeRawUnsafe(
+        `UPDATE auth_secrets s SET refresh_due_at = ${REFRESH_DUE_SQL}
+         WHERE s.auth_client_id = $3::uuid AND s.auth_type = 'oauth2'`,
+        timing.marginSeconds ?? defaultMarginSeconds,
+        timing.everySeconds,
+        authClientId,
+      );
     },
 
     recordVersion: (tx, version) => recordVersion(tx, version, versionsKept),
@@ -312,6 +382,7 @@ export function createAuthSecretStore(deps: {
           credentialsSealed: renewed.credentialsSealed,
           credentialsVersion: { increment: 1 },
           expiresAt: renewed.expiresAt,
+          refreshDueAt: renewed.refreshDueAt,
           refreshedAt: renewed.at,
           state: 'ready',
           error: null,

@@ -8,6 +8,7 @@ import { ApiError, notFound, unprocessable } from '../../errors/api-error.js';
 import type {
   AuthSecret,
   AuthType,
+  GrantType,
   Prisma,
   PrismaClient,
   SecretState,
@@ -15,7 +16,7 @@ import type {
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
-import type { SecretClient } from '../auth-clients/auth-client-reader.js';
+import { authClientReader, type SecretClient } from '../auth-clients/auth-client-reader.js';
 import type { CredentialSchemas, CredentialsValidator } from '../credential-schemas/credential-schemas.js';
 import {
   authClientNotFound,
@@ -98,6 +99,16 @@ export function createAuthSecretUpdater({
     }
   }
 
+  /** The grant of the secret's (new) client; only asked when credentials are written. */
+  async function grantOf(
+    tx: Prisma.TransactionClient,
+    workspace: WorkspaceScope,
+    client: { id: string; grantType?: GrantType | null },
+  ): Promise<GrantType | null> {
+    if (client.grantType !== undefined) return client.grantType;
+    return (await authClientReader(tx).typeOf(workspace.tenantId, client.id))?.grantType ?? null;
+  }
+
   async function apply(
     tx: Prisma.TransactionClient,
     workspace: WorkspaceScope,
@@ -117,7 +128,8 @@ export function createAuthSecretUpdater({
       input.authClient && input.authClient.id !== row.authClientId ? input.authClient : undefined;
     // The credentials schema of an `other` client matters whenever credentials are checked: new ones
     // sent, or the client changes. It is read in this transaction, so it is the schema as of this write.
-    const client: SecretClient = changeClient
+    // The fallback leaves grantType unknown: grantOf reads it only when credentials are sent.
+    const client: Omit<SecretClient, 'grantType'> & { grantType?: GrantType | null } = changeClient
       ? await findAuthClient(tx, workspace.tenantId, changeClient)
       : input.credentials !== undefined && row.authType === 'other'
         ? await findAuthClient(tx, workspace.tenantId, { id: row.authClientId, pointer: CREDENTIALS_POINTER })
@@ -126,6 +138,17 @@ export function createAuthSecretUpdater({
 
     let stored: StoredCredentials;
     let checked: CheckedCredentials | undefined;
+    if (input.credentials !== undefined && (await grantOf(tx, workspace, client)) === 'client_credentials') {
+      // Its tokens come from the provider (API.md §10.3); POST …/refresh gets a new one.
+      throw unprocessable([
+        {
+          code: 'credentials_obtained_by_service',
+          detail:
+            'The auth-client uses the client_credentials grant: the service obtains its tokens. Leave credentials out; POST …/refresh gets a new token.',
+          pointer: CREDENTIALS_POINTER,
+        },
+      ]);
+    }
     if (input.credentials !== undefined) {
       checked = checkCredentials(schemas, client.authType, input.credentials, now, { clientSchema });
       stored = checked.stored;

@@ -96,9 +96,16 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       {
         path: A('oauth2', 'auth_method'),
         kind: 'enum',
-        values: ['client_secret_basic', 'client_secret_post'],
+        values: ['client_secret_basic', 'client_secret_post', 'none'],
         nul: true,
       },
+      {
+        path: A('oauth2', 'grant_type'),
+        kind: 'enum',
+        values: ['authorization_code', 'client_credentials'],
+        nul: true,
+      },
+      { path: A('oauth2', 'revocation_url'), kind: 'nullable-string', max: 2048, nul: true },
     ],
     required: [
       ['data'],
@@ -112,7 +119,10 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       A('oauth2', 'token_url'),
     ],
     closed: [...CLOSED, ['data', 'relationships'], A('oauth2')],
-    refused: { 'data.attributes': ['client_secret_set'], 'data.attributes.oauth2': ['client_secret_set'] },
+    refused: {
+      'data.attributes': ['client_secret_set'],
+      'data.attributes.oauth2': ['client_secret_set', 'redirect_uri'],
+    },
     late: CREATE_LATE,
     specific: [
       (doc, rng) => {
@@ -156,6 +166,23 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
         doc.data.attributes.auth_type = 'other';
         delete doc.data.attributes.oauth2;
         doc.data.attributes.credentials_schema = badCredentialsSchema(rng);
+      },
+      // §10.1: protocol parameters cannot be extras; values are strings; numbers in range.
+      (doc, rng) => {
+        const member = rng.pick(['authorize_params', 'token_params', 'refresh_params']);
+        doc.data.attributes.oauth2[member] = {
+          [rng.pick(['grant_type', 'client_secret', 'redirect_uri', 'scope'])]: 'x',
+        };
+      },
+      (doc, rng) => {
+        doc.data.attributes.oauth2.token_params = { audience: rng.pick([1, null, true, ['x'], { a: 'b' }]) };
+      },
+      (doc, rng) => {
+        const member = rng.pick(['default_expires_in', 'refresh_margin_seconds', 'refresh_every_seconds']);
+        doc.data.attributes.oauth2[member] = rng.pick([-1, 1.5, '60', 10 ** 9, true]);
+      },
+      (doc) => {
+        doc.data.attributes.oauth2.revocation_url = 'https://10.0.0.1/revoke';
       },
     ],
   },
