@@ -33,6 +33,8 @@ import { createRoleService } from './modules/roles/role-service.js';
 import { tenantRoutes } from './modules/tenants/tenant-router.js';
 import { userRoutes } from './modules/users/user-router.js';
 import { createUserService } from './modules/users/user-service.js';
+import { webhookRoutes } from './modules/webhooks/webhook-router.js';
+import { createWebhookService } from './modules/webhooks/webhook-service.js';
 import { workspaceRoutes } from './modules/workspaces/workspace-router.js';
 import { createWorkspaceService } from './modules/workspaces/workspace-service.js';
 import { metricsHandler } from './observability/metrics-handler.js';
@@ -41,6 +43,10 @@ import { createRefreshModule, type RefreshModule } from './refresh/refresh-modul
 import { createRefreshRequests } from './refresh/refresh-request.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
 import { createRateLimits } from './security/rate-limits.js';
+import {
+  createWebhookDeliveryModule,
+  type WebhookDeliveryModule,
+} from './webhooks/webhook-delivery-module.js';
 
 export interface ApplicationParts {
   prisma: PrismaClient;
@@ -60,6 +66,8 @@ export interface Application {
   routes: AnyRoute[];
   /** Token refresh: its service, and a worker the entry point starts (src/server.ts, src/worker.ts). */
   refresh: RefreshModule;
+  /** Webhook delivery: a worker the entry points start (src/server.ts, src/worker.ts). */
+  webhooks: WebhookDeliveryModule;
 }
 
 export function wireApplication(parts: ApplicationParts): Application {
@@ -82,6 +90,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
+  const webhooks = createWebhookDeliveryModule({ ...parts, registry: metricsRegistry });
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -107,6 +116,9 @@ export function wireApplication(parts: ApplicationParts): Application {
       ),
     ),
     ...authSecretRoutes(authSecrets),
+    ...webhookRoutes(
+      createWebhookService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
+    ),
     ...refreshRoutes(
       createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
     ),
@@ -127,5 +139,5 @@ export function wireApplication(parts: ApplicationParts): Application {
     requestTimeoutMs: config.requestTimeoutMs,
     databaseFailures,
   });
-  return { app, routes, refresh };
+  return { app, routes, refresh, webhooks };
 }

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = config.redisUrl
     ? await openRedis(config.redisUrl, logger).catch(closeOnError(infra))
     : undefined;
-  const { app, refresh } = wireApplication({
+  const { app, refresh, webhooks } = wireApplication({
     prisma: infra.prisma,
     config,
     logger,
@@ -43,12 +43,15 @@ async function main(): Promise<void> {
   // and side by side with other servers and `npm run worker` processes when REDIS_URL is set.
   const worker = refresh.createWorker();
   worker.start();
+  // …and delivers webhook events, claiming side by side with every other process.
+  const webhookWorker = webhooks.createWorker();
+  webhookWorker.start();
   installShutdown({
     logger,
     server,
     timeoutMs: config.shutdownTimeoutMs,
     closeResources: async () => {
-      await worker.stop();
+      await Promise.all([worker.stop(), webhookWorker.stop()]);
       await refresh.service.idle();
       if (redis) await closeRedis(redis);
       await infra.close();

@@ -10,6 +10,7 @@ import type { AuthSecret, Prisma, PrismaClient } from '../generated/prisma/clien
 import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
 import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
 import type { AuthSecretStore, RefreshFailureWrite } from '../modules/auth-secrets/auth-secret-store.js';
+import { lockedSecretState, recordRefreshOutcome } from '../modules/webhooks/auth-secret-events.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -51,7 +52,7 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
  */
 export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStore) {
   const clients = authClientReader(prisma);
-  /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
+  /** A conditional write, its audit event and its webhook events, in one transaction: all or none (API.md §5, §11). */
   async function writeWithEvent(
     secret: AuthSecret,
     audit: RefreshAudit,
@@ -60,10 +61,12 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     { auditAlways = false } = {},
   ): Promise<boolean> {
     return prisma.$transaction(async (tx) => {
+      const before = await lockedSecretState(tx, secret.id);
       const count = await write(tx);
       if (count === 1 || auditAlways) {
         await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
       }
+      if (count === 1) await recordRefreshOutcome(tx, before, secret.id, result);
       return count === 1;
     });
   }

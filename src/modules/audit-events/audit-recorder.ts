@@ -24,6 +24,10 @@ export const AUDIT_ACTIONS = [
   'auth_client.create',
   'auth_client.update',
   'auth_client.delete',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.rotate_secret',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -11,6 +11,7 @@ import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
+import { recordSecretCreated, recordSecretDeleted } from '../webhooks/auth-secret-events.js';
 import { assertMayInclude, type IncludeRequest, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
@@ -168,6 +169,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
             expiresAt: checked.expiresAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
+          await recordSecretCreated(tx, created);
           return created;
         });
         return toAuthSecretView(row, checked.stored, now);
@@ -183,6 +185,7 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
     async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');
       await prisma.$transaction(async (tx) => {
+        await recordSecretDeleted(tx, workspace.id, id);
         if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
         await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
       });

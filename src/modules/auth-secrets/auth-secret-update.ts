@@ -14,6 +14,7 @@ import type {
 import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
 import type { WorkspaceScope } from '../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
+import { recordSecretUpdated } from '../webhooks/auth-secret-events.js';
 import {
   authClientNotFound,
   type CredentialOpener,
@@ -126,6 +127,7 @@ export function createAuthSecretUpdater({ prisma, store, keyRing, schemas, opene
       data.nextAttemptAt = null;
     }
     const updated = await store.update(tx, row.id, data);
+    await recordSecretUpdated(tx, row, updated);
     await recordAuditEvent(tx, actor, {
       action: 'auth_secret.update',
       resourceType: 'auth-secret',
