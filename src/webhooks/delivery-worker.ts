@@ -27,8 +27,6 @@ export interface DeliveryWorkerOptions {
   timeoutMs: number;
   retryScheduleSeconds: readonly number[];
   allowLoopback: boolean;
-  /** The HTTP attempt; tests may observe it. */
-  send?: (request: SendRequest, opts: { timeoutMs: number; allowLoopback: boolean }) => Promise<SendResult>;
 }
 
 /** A delivery sealed with a key this process lacks waits this long (another process may have it). */
@@ -135,7 +133,7 @@ export class DeliveryWorker {
     const started = process.hrtime.bigint();
     let result: SendResult;
     try {
-      result = await (this.#opts.send ?? sendWebhook)(this.#signed(claim), { timeoutMs, allowLoopback });
+      result = await sendWebhook(this.#signed(claim), { timeoutMs, allowLoopback });
     } catch (err) {
       if (isMissingKey(err)) {
         // A configuration problem of this process, not the receiver's: no attempt is counted.

@@ -11,7 +11,12 @@ import { createWebhookMetrics } from './webhook-metrics.js';
 
 type WorkerTuning = Pick<
   DeliveryWorkerOptions,
-  'concurrency' | 'perDestination' | 'pollMs' | 'timeoutMs' | 'retryScheduleSeconds' | 'send'
+  | 'concurrency'
+  | 'perDestination'
+  | 'pollMs'
+  | 'timeoutMs'
+  | 'retryScheduleSeconds'
+  | 'allowLoopback'
 >;
 
 export interface WebhookDeliveryModule {
