@@ -11,12 +11,7 @@ import { createWebhookMetrics } from './webhook-metrics.js';
 
 type WorkerTuning = Pick<
   DeliveryWorkerOptions,
-  | 'concurrency'
-  | 'perDestination'
-  | 'pollMs'
-  | 'timeoutMs'
-  | 'retryScheduleSeconds'
-  | 'allowLoopback'
+  'concurrency' | 'perDestination' | 'pollMs' | 'timeoutMs' | 'retryScheduleSeconds' | 'allowLoopback'
 >;
 
 export interface WebhookDeliveryModule {

@@ -70,8 +70,13 @@ const RELATIONSHIP_KINDS: Record<string, IdKind> = {
   user: 'user',
   'auth-client': 'auth-client',
   auth_client: 'auth-client',
+  workspace: 'workspace',
 };
-const TYPE_OF_KIND: Partial<Record<IdKind, string>> = { user: 'user', 'auth-client': 'auth-client' };
+const TYPE_OF_KIND: Partial<Record<IdKind, string>> = {
+  user: 'user',
+  'auth-client': 'auth-client',
+  workspace: 'workspace',
+};
 
 /** Values a filter takes from a tenant (ids for `uuid` filters; emails and names for string ones). */
 function filterValues(name: string, t: TenantFixture): string[] | undefined {

@@ -24,6 +24,8 @@ const ID_KIND_BY_COLLECTION: Record<string, IdKind> = {
   memberships: 'membership',
   'api-keys': 'api-key',
   permissions: 'permission',
+  webhooks: 'webhook',
+  deliveries: 'webhook-delivery',
 };
 
 /** The kind of id a path parameter takes; a parameter nobody has classified fails loudly. */
@@ -74,6 +76,9 @@ export const CHECKSUMMED_TABLES = [
   'memberships',
   'auth_clients',
   'auth_secrets',
+  'webhooks',
+  'webhook_events',
+  'webhook_deliveries',
 ];
 
 /**

@@ -1145,10 +1145,11 @@ export const requestSchemas = {
             "type": "object",
             "properties": {
               "workspace": {
-                "$ref": "webhook-common#/definitions/workspace"
+                "$ref": "common#/definitions/toOne"
               }
             },
-            "additionalProperties": false
+            "additionalProperties": false,
+            "description": "Optional: only this workspace's events. Omit it for every workspace of the tenant (data null is for PATCH, to remove a filter)."
           }
         },
         "additionalProperties": false
