@@ -45,6 +45,8 @@ import { createRoleService } from './modules/roles/role-service.js';
 import { tenantRoutes } from './modules/tenants/tenant-router.js';
 import { userRoutes } from './modules/users/user-router.js';
 import { createUserService } from './modules/users/user-service.js';
+import { webhookRoutes } from './modules/webhooks/webhook-router.js';
+import { createWebhookService } from './modules/webhooks/webhook-service.js';
 import { workspaceRoutes } from './modules/workspaces/workspace-router.js';
 import { createWorkspaceService } from './modules/workspaces/workspace-service.js';
 import { metricsHandler } from './observability/metrics-handler.js';
@@ -53,6 +55,10 @@ import { createRefreshModule, type RefreshModule } from './refresh/refresh-modul
 import { createRefreshRequests } from './refresh/refresh-request.js';
 import { refreshRoutes } from './refresh/refresh-router.js';
 import { createRateLimits } from './security/rate-limits.js';
+import {
+  createWebhookDeliveryModule,
+  type WebhookDeliveryModule,
+} from './webhooks/webhook-delivery-module.js';
 
 export interface ApplicationParts {
   prisma: PrismaClient;
@@ -74,6 +80,8 @@ export interface Application {
   refresh: RefreshModule;
   /** Purges the trash after DELETED_SECRET_RETENTION_DAYS; the entry point starts it beside the worker. */
   trashPurger: TrashPurger;
+  /** Webhook delivery: a worker the entry points start (src/server.ts, src/worker.ts). */
+  webhooks: WebhookDeliveryModule;
 }
 
 export function wireApplication(parts: ApplicationParts): Application {
@@ -124,6 +132,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   });
   const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
   const connectSessions = createConnectSessionStore(prisma);
+  const webhooks = createWebhookDeliveryModule({ ...parts, registry: metricsRegistry });
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -172,6 +181,9 @@ export function wireApplication(parts: ApplicationParts): Application {
         logger,
       }),
     ),
+    ...webhookRoutes(
+      createWebhookService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
+    ),
   ];
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
@@ -189,5 +201,5 @@ export function wireApplication(parts: ApplicationParts): Application {
     requestTimeoutMs: config.requestTimeoutMs,
     databaseFailures,
   });
-  return { app, routes, refresh, trashPurger: createTrashPurger({ prisma, config, logger }) };
+  return { app, routes, refresh, webhooks, trashPurger: createTrashPurger({ prisma, config, logger }) };
 }

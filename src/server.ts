@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = config.redisUrl
     ? await openRedis(config.redisUrl, logger).catch(closeOnError(infra))
     : undefined;
-  const { app, refresh, trashPurger } = wireApplication({
+  const { app, refresh, trashPurger, webhooks } = wireApplication({
     prisma: infra.prisma,
     config,
     logger,
@@ -44,13 +44,15 @@ async function main(): Promise<void> {
   const worker = refresh.createWorker();
   worker.start();
   trashPurger.start();
+  // …and delivers webhook events, claiming side by side with every other process.
+  const webhookWorker = webhooks.createWorker();
+  webhookWorker.start();
   installShutdown({
     logger,
     server,
     timeoutMs: config.shutdownTimeoutMs,
     closeResources: async () => {
-      await worker.stop();
-      await trashPurger.stop();
+      await Promise.all([worker.stop(), trashPurger.stop(), webhookWorker.stop()]);
       await refresh.service.idle();
       // Revocations started by removals just before the signal (bounded by OAUTH_TIMEOUT_MS each).
       await refresh.revocations.idle();

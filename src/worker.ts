@@ -1,4 +1,4 @@
-// Entry point of `npm run worker`: a refresh worker on its own, for deployments with several
+// Entry point of `npm run worker`: a refresh worker and a webhook delivery worker on their own, for deployments with several
 // processes (docs/adr/0004-refresh-single-flight.md). It needs the shared PostgreSQL and Redis:
 // on the embedded default the PGlite files belong to the one `npm start` process, which runs the
 // worker itself; and without Redis a separate worker could race the servers' on-demand refreshes.
@@ -14,6 +14,7 @@ import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
 import { installShutdown } from './shutdown.js';
 import { closeOnError, exitOnStartupFailure } from './startup-failure.js';
+import { createWebhookDeliveryModule } from './webhooks/webhook-delivery-module.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   }
   const infra = await openInfrastructure(config, logger, 'server');
   const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
+  const registry = new Registry();
   const refresh = createRefreshModule({
     prisma: infra.prisma,
     secrets: createAuthSecretStore({
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
     config,
     logger,
     keyRing: infra.keyRing,
-    registry: new Registry(),
+    registry,
     redis,
   });
   const worker = refresh.createWorker();
@@ -51,13 +53,20 @@ async function main(): Promise<void> {
   // Expired trash is purged beside the refreshes (API.md §9.2); safe with any number of workers.
   const trashPurger = createTrashPurger({ prisma: infra.prisma, config, logger });
   trashPurger.start();
+  const webhookWorker = createWebhookDeliveryModule({
+    prisma: infra.prisma,
+    config,
+    logger,
+    keyRing: infra.keyRing,
+    registry,
+  }).createWorker();
+  webhookWorker.start();
 
   installShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     closeResources: async () => {
-      await worker.stop();
-      await trashPurger.stop();
+      await Promise.all([worker.stop(), trashPurger.stop(), webhookWorker.stop()]);
       await refresh.service.idle();
       await closeRedis(redis);
       await infra.close();

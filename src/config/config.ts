@@ -32,6 +32,13 @@ export interface Config {
   secretVersionsKept: number;
   /** Days a deleted auth-secret stays in the trash before the worker purges it; 0: DELETE purges. */
   deletedSecretRetentionDays: number;
+  /** Lifecycle webhooks: per-attempt timeout, the delays between attempts, worker concurrency. */
+  webhookTimeoutMs: number;
+  /** Seconds to wait after attempt 1, 2, …: one more attempt than delays, then `failed`. */
+  webhookRetryScheduleSeconds: number[];
+  webhookConcurrency: number;
+  webhookConcurrencyPerDestination: number;
+  webhookPollSeconds: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -115,6 +122,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshPollSeconds: v.REFRESH_POLL_SECONDS,
     secretVersionsKept: v.SECRET_VERSIONS_KEPT,
     deletedSecretRetentionDays: v.DELETED_SECRET_RETENTION_DAYS,
+    webhookTimeoutMs: v.WEBHOOK_TIMEOUT_MS,
+    webhookRetryScheduleSeconds: String(v.WEBHOOK_RETRY_SCHEDULE_SECONDS).split(',').map(Number),
+    webhookConcurrency: v.WEBHOOK_CONCURRENCY,
+    webhookConcurrencyPerDestination: v.WEBHOOK_CONCURRENCY_PER_DESTINATION,
+    webhookPollSeconds: v.WEBHOOK_POLL_SECONDS,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -50,6 +50,17 @@ export function authClientAad({ tenantId, id }: AuthClientAadParts): string {
   return `auth-client:${tenantId}:${id}`;
 }
 
+export interface WebhookAadParts {
+  readonly tenantId: string;
+  readonly id: string;
+}
+
+/** AAD for webhooks.secret_sealed (the signing secret). */
+export function webhookAad({ tenantId, id }: WebhookAadParts): string {
+  check({ tenantId, id });
+  return `webhook:${tenantId}:${id}`;
+}
+
 // An empty id (e.g. sealing before the row id was generated) would still encrypt fine but bind
 // the value to the wrong AAD, and a ':' would make two different id tuples produce the same AAD.
 function check(parts: Record<string, string>): void {

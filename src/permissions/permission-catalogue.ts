@@ -32,6 +32,10 @@ export const TENANT_PERMISSIONS = {
   'tenants.role.edit': 'Change custom workspace roles',
   'tenants.role.delete': 'Delete custom workspace roles',
   'tenants.audit_event.get': "Read the tenant's audit events",
+  'tenants.webhook.get': 'Read webhooks and their deliveries',
+  'tenants.webhook.create': 'Create webhooks',
+  'tenants.webhook.edit': 'Change webhooks, rotate their signing secrets, ping them and retry deliveries',
+  'tenants.webhook.delete': 'Delete webhooks',
 } as const;
 
 export type WorkspacePermission = keyof typeof WORKSPACE_PERMISSIONS;

@@ -14,6 +14,7 @@ import type {
   RefreshedCredentials,
   RefreshFailureWrite,
 } from '../modules/auth-secrets/auth-secret-store.js';
+import { lockedSecretState, recordRefreshOutcome } from '../modules/webhooks/auth-secret-events.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -56,7 +57,7 @@ function refreshEvent(secret: { id: string; workspaceId: string }, result: strin
  */
 export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStore) {
   const clients = authClientReader(prisma);
-  /** A conditional write and its audit event, in one transaction: both or neither (API.md §5). */
+  /** A conditional write, its audit event and its webhook events, in one transaction: all or none (API.md §5, §11). */
   async function writeWithEvent(
     secret: AuthSecret,
     audit: RefreshAudit,
@@ -65,10 +66,12 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     { auditAlways = false } = {},
   ): Promise<boolean> {
     return prisma.$transaction(async (tx) => {
+      const before = await lockedSecretState(tx, secret.id);
       const count = await write(tx);
       if (count === 1 || auditAlways) {
         await recordAuditEvent(tx, audit.actor, refreshEvent(secret, result, audit.trigger));
       }
+      if (count === 1) await recordRefreshOutcome(tx, before, secret.id, result);
       return count === 1;
     });
   }

@@ -11,7 +11,17 @@ import { describe, it } from 'mocha';
 const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../../src');
 
 /** Folders of src/ below the HTTP layer: nothing in them may import from src/http/. */
-const BELOW_HTTP = ['auth', 'config', 'crypto', 'db', 'errors', 'permissions', 'redis', 'refresh'];
+const BELOW_HTTP = [
+  'auth',
+  'config',
+  'crypto',
+  'db',
+  'errors',
+  'permissions',
+  'redis',
+  'refresh',
+  'webhooks',
+];
 
 /**
  * A router is a route table (paths, access rules, handlers): it is part of the HTTP layer

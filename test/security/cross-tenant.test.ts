@@ -72,11 +72,13 @@ const RELATIONSHIP_KINDS: Record<string, IdKind> = {
   'auth-client': 'auth-client',
   auth_client: 'auth-client',
   'auth-secret': 'auth-secret',
+  workspace: 'workspace',
 };
 const TYPE_OF_KIND: Partial<Record<IdKind, string>> = {
   user: 'user',
   'auth-client': 'auth-client',
   'auth-secret': 'auth-secret',
+  workspace: 'workspace',
 };
 
 /** Values a filter takes from a tenant (ids for `uuid` filters; emails and names for string ones). */

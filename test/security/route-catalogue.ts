@@ -28,6 +28,8 @@ const ID_KIND_BY_COLLECTION: Record<string, IdKind> = {
   permissions: 'permission',
   'connect-sessions': 'connect-session',
   'credential-schemas': 'credential-schema',
+  webhooks: 'webhook',
+  deliveries: 'webhook-delivery',
 };
 
 /** The kind of id a path parameter takes; a parameter nobody has classified fails loudly. */
@@ -78,6 +80,9 @@ export const CHECKSUMMED_TABLES = [
   'memberships',
   'auth_clients',
   'auth_secrets',
+  'webhooks',
+  'webhook_events',
+  'webhook_deliveries',
 ];
 
 /**

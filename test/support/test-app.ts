@@ -17,6 +17,7 @@ import type { AnyRoute } from '../../src/http/route-table.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { RefreshModule } from '../../src/refresh/refresh-module.js';
+import type { WebhookDeliveryModule } from '../../src/webhooks/webhook-delivery-module.js';
 import { type RawRequest, type RawResponse, sendRaw } from './raw-http.js';
 import { testDatabaseIsEmbedded, testDatabaseUrl, testPoolMax } from './test-database.js';
 
@@ -51,6 +52,8 @@ export interface TestApp {
   /** The route table the app was built from: suites that walk every route read it here. */
   routes: AnyRoute[];
   refresh: RefreshModule;
+  /** Webhook delivery: tests start its worker themselves when they want events sent. */
+  webhooks: WebhookDeliveryModule;
   registry: Registry;
   redis: Redis | undefined;
   close(): Promise<void>;
@@ -92,7 +95,7 @@ export async function createTestApp(
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 2 }) : options.redis;
   const registry = new Registry();
-  const { app, routes, refresh } = wireApplication({
+  const { app, routes, refresh, webhooks } = wireApplication({
     prisma,
     config,
     logger,
@@ -106,7 +109,7 @@ export async function createTestApp(
     await prisma.$disconnect();
     if (redis && ownsRedis) await redis.quit();
   };
-  const built: TestApp = { app, prisma, config, keyRing, routes, refresh, registry, redis, close };
+  const built: TestApp = { app, prisma, config, keyRing, routes, refresh, webhooks, registry, redis, close };
   if (!options.listen) return built;
 
   const server = http.createServer(app);

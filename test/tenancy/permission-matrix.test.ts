@@ -34,6 +34,7 @@ import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js
 import { type MatrixRow, matrixGaps, rowTitle } from '../support/permission-matrix.js';
 import { secretMarker } from '../support/secrets.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
+import { WEBHOOK_ROWS } from '../webhooks/webhook-permission-rows.js';
 
 interface CaseContext {
   world: World;
@@ -771,8 +772,8 @@ describe('tenancy: permission matrix (API.md §2)', () => {
     });
   }
 
-  it('has a row for every route of the route table (auth-secret rows: test/auth-secrets/auth-secret-permission-rows.ts)', () => {
-    const { withoutRow, unknown } = matrixGaps(t.routes, [...ROWS, ...AUTH_SECRET_ROWS]);
+  it('has a row for every route of the route table (auth-secret and webhook rows: test/auth-secrets/, test/webhooks/)', () => {
+    const { withoutRow, unknown } = matrixGaps(t.routes, [...ROWS, ...AUTH_SECRET_ROWS, ...WEBHOOK_ROWS]);
     assert.ok(t.routes.length > 0, 'the app has a route table');
     assert.deepEqual(withoutRow, [], 'routes without a permission-matrix row: add one per route');
     assert.deepEqual(unknown, [], 'rows for routes the route table does not have');

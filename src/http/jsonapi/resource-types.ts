@@ -64,6 +64,18 @@ export const RESOURCE_FIELDS = {
     'created_at',
     'updated_at',
   ],
+  webhook: ['url', 'events', 'enabled', 'description', 'secret', 'created_at', 'updated_at', 'workspace'],
+  'webhook-delivery': [
+    'event_type',
+    'status',
+    'attempts',
+    'last_status_code',
+    'last_error',
+    'next_attempt_at',
+    'created_at',
+    'updated_at',
+    'webhook',
+  ],
 } as const satisfies Record<string, readonly string[]>;
 
 export type ResourceType = keyof typeof RESOURCE_FIELDS;

@@ -15,6 +15,7 @@ type References = [
   Schemas['auth-secret-common'],
   Schemas['auth-client-common'],
   Schemas['credentials-schema'],
+  Schemas['webhook-common'],
 ];
 
 /** The type of a body that passed schema `Id`. */

@@ -29,6 +29,10 @@ export const AUDIT_ACTIONS = [
   'auth_client.update',
   'auth_client.delete',
   'connect_session.create',
+  'webhook.create',
+  'webhook.update',
+  'webhook.delete',
+  'webhook.rotate_secret',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -12,6 +12,7 @@ import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-ev
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
 import type { CredentialSchemas } from '../credential-schemas/credential-schemas.js';
+import { recordSecretCreated } from '../webhooks/auth-secret-events.js';
 import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
@@ -289,6 +290,7 @@ export function createAuthSecretService({
             createdAt: created.createdAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
+          await recordSecretCreated(tx, created);
           await input.alsoWrite?.(tx, created.id);
           return created;
         });

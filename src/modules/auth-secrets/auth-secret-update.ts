@@ -18,6 +18,7 @@ import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-p
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader, type SecretClient } from '../auth-clients/auth-client-reader.js';
 import type { CredentialSchemas, CredentialsValidator } from '../credential-schemas/credential-schemas.js';
+import { recordSecretUpdated } from '../webhooks/auth-secret-events.js';
 import {
   authClientNotFound,
   type CredentialOpener,
@@ -205,6 +206,7 @@ export function createAuthSecretUpdater({
         createdAt: updated.updatedAt,
       });
     }
+    await recordSecretUpdated(tx, row, updated);
     await recordAuditEvent(tx, actor, {
       action: 'auth_secret.update',
       resourceType: 'auth-secret',

@@ -17,6 +17,7 @@ import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { openClientSecret } from '../auth-clients/client-secret.js';
 import { toExtraParams } from '../auth-clients/extra-params.js';
 import type { AuthSecretService } from '../auth-secrets/auth-secret-service.js';
+import { recordWebhookEvent } from '../webhooks/webhook-outbox.js';
 import { hashState, stateMatches } from './authorization-request.js';
 import { openCodeVerifier } from './code-verifier.js';
 import type { ConnectSessionStore } from './connect-session-store.js';
@@ -60,12 +61,29 @@ export function createConnectCallback(deps: ConnectCallbackDependencies) {
     session: ConnectSession,
     authSecretId: string,
   ): Promise<ConnectSession> {
-    return store.complete(tx, session.id, authSecretId);
+    const completed = await store.complete(tx, session.id, authSecretId);
+    await recordWebhookEvent(tx, {
+      tenantId: session.tenantId,
+      workspaceId: session.workspaceId,
+      type: 'connect_session.completed',
+      data: { id: session.id, name: session.name, auth_secret_id: authSecretId, status: 'completed' },
+    });
+    return completed;
   }
 
   /** The one way a claimed session ends badly; `error` is already clean of credentials. */
   async function failConnectSession(session: ConnectSession, error: string): Promise<ConnectSession> {
-    const failed = await store.fail(prisma, session.id, error);
+    // The failure and its event commit together (an event is never sent for a change that did not happen).
+    const failed = await prisma.$transaction(async (tx) => {
+      const marked = await store.fail(tx, session.id, error);
+      await recordWebhookEvent(tx, {
+        tenantId: session.tenantId,
+        workspaceId: session.workspaceId,
+        type: 'connect_session.failed',
+        data: { id: session.id, name: session.name, status: 'failed', error },
+      });
+      return marked;
+    });
     log.info({ connectSessionId: session.id, workspaceId: session.workspaceId }, 'connect session failed');
     return failed;
   }

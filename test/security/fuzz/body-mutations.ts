@@ -6,8 +6,13 @@ import { deleteAt, getAt, type Json, setAt, type World } from './draft.js';
 import { deepValue, type Rng, randomJson, UNICODE_EDGES } from './random.js';
 import type { MemberSpec, SchemaSpec } from './schema-spec.js';
 import { TENANCY_SCHEMAS } from './tenancy-schemas.js';
+import { WEBHOOK_SCHEMAS } from './webhook-schemas.js';
 
-export const SCHEMAS: Record<string, SchemaSpec> = { ...TENANCY_SCHEMAS, ...AUTH_SCHEMAS };
+export const SCHEMAS: Record<string, SchemaSpec> = {
+  ...TENANCY_SCHEMAS,
+  ...AUTH_SCHEMAS,
+  ...WEBHOOK_SCHEMAS,
+};
 
 export const GENERIC_UNKNOWN = [
   'created_at',

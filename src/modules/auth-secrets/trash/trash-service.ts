@@ -9,6 +9,7 @@ import type { AuthSecret, PrismaClient } from '../../../generated/prisma/client.
 import { type Page, toPage } from '../../../http/jsonapi/pagination.js';
 import type { WorkspaceScope } from '../../../permissions/access-policy.js';
 import { type AuditActor, recordAuditEvent } from '../../audit-events/audit-recorder.js';
+import { recordSecretDeleted, recordSecretRestored } from '../../webhooks/auth-secret-events.js';
 import { createCredentialOpener } from '../auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from '../auth-secret-serializer.js';
 import type { AuthSecretStore } from '../auth-secret-store.js';
@@ -68,6 +69,7 @@ export function createTrashService(deps: TrashDependencies) {
         const row = await store.lockInWorkspace(tx, workspace.id, id);
         if (!row) throw notFound('auth-secret');
         assertIfMatch(ifMatch, row);
+        await recordSecretDeleted(tx, workspace.id, id);
         await trash.moveToTrash(tx, id, now);
         await recordAuditEvent(tx, actor, event('auth_secret.delete', workspace, id));
         if (retentionDays === 0) await purgeSecrets(tx, [id], 'retention', () => actor);
@@ -108,6 +110,7 @@ export function createTrashService(deps: TrashDependencies) {
         // Also what the response shows: an unreadable secret fails here, before anything changes.
         const credentials = opener.openOrFail(row);
         await trash.restore(tx, id);
+        await recordSecretRestored(tx, row);
         await recordAuditEvent(tx, actor, event('auth_secret.restore', workspace, id));
         return toAuthSecretView(row, credentials, now);
       });
