@@ -68,7 +68,7 @@ function build() {
   if (!tsc) {
     process.stderr.write(
       'build: TypeScript is not installed (a production install without dev dependencies). ' +
-        'Build where it is: `npm ci && npm run build && npm prune --omit=dev` (README, "Production install").\n',
+        'Build where it is: `npm ci && npm run build && npm prune --omit=dev --omit=optional` (README, "Production install").\n',
     );
     return 1;
   }
@@ -100,7 +100,7 @@ function buildIfStale() {
   if (!compilerPath()) {
     process.stderr.write(
       `build: ${why}, and TypeScript is not installed to rebuild it. Refusing to start stale code: ` +
-        'run `npm ci && npm run build && npm prune --omit=dev` again (README, "Production install").\n',
+        'run `npm ci && npm run build && npm prune --omit=dev --omit=optional` again (README, "Production install").\n',
     );
     return 1;
   }

@@ -1,7 +1,7 @@
 // `npm install` / `npm ci` (postinstall): generates the Prisma client into src/generated and
 // compiles dist/, so that `npm install && npm start` works on a fresh clone. Both need dev
 // dependencies (the prisma CLI, TypeScript). An install without them (`npm ci --omit=dev`, or
-// `npm install` after `npm prune --omit=dev`) skips them and keeps the dist/ already built; the
+// `npm install` after a prune) skips them and keeps the dist/ already built; the
 // start then checks that it is current (scripts/build.mjs --if-stale).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,7 +27,7 @@ if (!installed('prisma/package.json') || !installed('typescript/package.json')) 
     built
       ? 'postinstall: dev dependencies absent; keeping the existing build in dist/.\n'
       : 'postinstall: dev dependencies absent and dist/ not built: `npm start` will refuse. ' +
-          'Production install: `npm ci && npm run build && npm prune --omit=dev` (README).\n',
+          'Production install: `npm ci && npm run build && npm prune --omit=dev --omit=optional` (README).\n',
   );
   process.exit(0);
 }

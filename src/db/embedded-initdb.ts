@@ -20,13 +20,15 @@ export const EMBEDDED_PGLITE_OPTIONS: PGliteOptions = {
 export const isInitialized = (pgdataDir: string): boolean => existsSync(join(pgdataDir, 'PG_VERSION'));
 
 /**
- * Runs initdb for `pgdataDir` in a child process (this file, run by the same node with the same
- * loader flags) and waits for it. The child inherits the umask, so the files are private as if this
- * process had written them.
+ * Runs initdb for `pgdataDir` in a child process (this file, run by the same node) and waits for it.
+ * The child inherits the umask, so the files are private as if this process had written them.
  */
 export async function initializeInChild(pgdataDir: string): Promise<void> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [...process.execArgv, self, pgdataDir], {
+  // Compiled (dist/, `npm start`): plain node. From the sources (tests, tools): through tsx. Not this
+  // process's execArgv, which may hold an `--eval` script or a profiler flag.
+  const loader = self.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...loader, self, pgdataDir], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
