@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --only=get,ladder,list,tags,create,storm,wave] [-- --profile]`
 //
 // Starts PostgreSQL (scripts/test-services.sh, or a fresh database on BENCH_DATABASE_URL /
-// DATABASE_URL), the service (`src/server.ts`, one process, its refresh worker included), a local
+// DATABASE_URL), the service (`dist/server.js` as `npm start` runs it, one process, its refresh worker included), a local
 // OAuth2 token endpoint answering in 200 ms, and the baseline server (bench/baseline-server.ts);
 // seeds data through the API and in bulk; measures each scenario against the baseline measured in
 // the same run; prints a Markdown table and writes bench/results/latest.{json,md}. Everything it
@@ -18,7 +18,15 @@ import { onCleanup, runCleanups } from './lib/cleanup.js';
 import { CpuAccounting } from './lib/cpu.js';
 import { type LoadResult, runLoad } from './lib/load.js';
 import { startDatabase } from './lib/postgres.js';
-import { type Child, repoRoot, runTsx, sleep, startChild, startScriptNodeFlags } from './lib/processes.js';
+import {
+  type Child,
+  ensureBuild,
+  repoRoot,
+  runTsx,
+  sleep,
+  startChild,
+  startScriptNodeFlags,
+} from './lib/processes.js';
 import { profileClockUs, summarizeProfile } from './lib/profile.js';
 import { markdownTable, type Row } from './lib/report.js';
 import { RssSampler } from './lib/rss.js';
@@ -503,6 +511,7 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg();
   log(`${quick ? 'quick' : 'full'} run; scenarios: ${[...only].join(', ')}; logs in ${workDir}`);
 
+  ensureBuild();
   const db = await startDatabase();
   log(`PostgreSQL ${db.version} (${db.source})`);
   const pool = new pg.Pool({ connectionString: db.url, max: 3 });
@@ -532,7 +541,8 @@ async function main(): Promise<void> {
   if (flags.profile) mkdirSync(profileDir);
   const service = await startChild({
     name: 'service',
-    entry: 'src/server.ts',
+    // As `npm start` runs it: compiled, with plain node.
+    entry: 'dist/server.js',
     logFile: path.join(workDir, 'service.log'),
     // The flags of `npm start` (package.json), e.g. its heap limit, then the profiler's.
     nodeFlags: [

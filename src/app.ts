@@ -12,7 +12,9 @@ import { assignRequestId } from './http/request-id.js';
 import { checkRequestTarget } from './http/request-target.js';
 import type { AnyRoute } from './http/route-table.js';
 import { securityHeaders } from './http/security-headers.js';
+import type { HttpMetrics } from './observability/http-metrics.js';
 import { createRequestLogger } from './observability/logger.js';
+import { METRICS_PATH } from './observability/metrics-handler.js';
 import type { RateLimits } from './security/rate-limits.js';
 import { limitJsonDepth, limitQuery } from './security/request-limits.js';
 
@@ -22,6 +24,8 @@ export interface AppDependencies extends RouteDependencies {
   bodyLimitBytes: number;
   /** GET /metrics (Prometheus text, not JSON:API): mounted ahead of content negotiation. */
   metricsHandler?: RequestHandler;
+  /** Request counts and durations by route (src/observability/http-metrics.ts). */
+  httpMetrics?: HttpMetrics;
   /** Per-address, per-key and failed-authentication limits (src/security/rate-limits.ts). */
   rateLimits?: RateLimits;
   /** Express 'trust proxy' (TRUST_PROXY): which proxies may name the client address. */
@@ -48,14 +52,14 @@ export function buildApp(deps: AppDependencies): Express {
   app.use(
     series(
       assignRequestId,
-      createRequestLogger(deps.logger),
+      createRequestLogger(deps.logger, deps.httpMetrics),
       ...(deps.requestTimeoutMs ? [requestDeadline(deps.requestTimeoutMs)] : []),
       securityHeaders,
       ...(deps.rateLimits ? [deps.rateLimits.limitClients] : []),
       checkRequestTarget,
     ),
   );
-  if (deps.metricsHandler) app.get('/metrics', deps.metricsHandler);
+  if (deps.metricsHandler) app.get(METRICS_PATH, deps.metricsHandler);
   app.use(
     series(
       negotiateMediaType,

@@ -66,7 +66,11 @@ async function run(argv: string[]): Promise<void> {
 
   const config = loadConfig();
   // Logs go to stderr so stdout stays machine-readable.
-  const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, process.stderr);
+  const logger = createLogger(
+    config.logLevel === 'info' ? 'warn' : config.logLevel,
+    process.stderr,
+    config.logFormat,
+  );
   const infra = await openInfrastructure(config, logger, 'client');
   try {
     if (command === 'bootstrap') {

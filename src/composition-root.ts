@@ -49,7 +49,9 @@ import { webhookRoutes } from './modules/webhooks/webhook-router.js';
 import { createWebhookService } from './modules/webhooks/webhook-service.js';
 import { workspaceRoutes } from './modules/workspaces/workspace-router.js';
 import { createWorkspaceService } from './modules/workspaces/workspace-service.js';
-import { metricsHandler } from './observability/metrics-handler.js';
+import { createHttpMetrics } from './observability/http-metrics.js';
+import { registerPoolMetrics } from './observability/metrics.js';
+import { METRICS_PATH, metricsHandler } from './observability/metrics-handler.js';
 import { createAccessPolicy } from './permissions/access-policy.js';
 import { createRefreshModule, type RefreshModule } from './refresh/refresh-module.js';
 import { createRefreshRequests } from './refresh/refresh-request.js';
@@ -69,7 +71,10 @@ export interface ApplicationParts {
   readinessProbes?: ReadinessProbe[];
   /** Cross-process refresh coordination and rate limits (REDIS_URL); absent: in-process only. */
   redis?: Redis | undefined;
-  /** Where /metrics reads from; a fresh Registry per application when absent. */
+  /**
+   * Where /metrics reads from, and where features register their metrics; a fresh Registry per
+   * application when absent. Entry points pass createMetricsRegistry() (the process's default metrics).
+   */
   metricsRegistry?: Registry;
 }
 
@@ -105,6 +110,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   const databaseFailures = new DatabaseFailureLog(logger);
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
+  registerPoolMetrics(metricsRegistry, poolOf(prisma));
   const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
   const authSecrets = createAuthSecretService({
     prisma,
@@ -195,7 +201,8 @@ export function wireApplication(parts: ApplicationParts): Application {
 
     publicUrl: config.publicUrl,
     bodyLimitBytes: config.bodyLimitBytes,
-    metricsHandler: metricsHandler(metricsRegistry),
+    metricsHandler: metricsHandler(metricsRegistry, config.metricsToken),
+    httpMetrics: createHttpMetrics(metricsRegistry, [...routes.map((r) => r.path), METRICS_PATH]),
     rateLimits,
     trustProxy: config.trustProxy,
     requestTimeoutMs: config.requestTimeoutMs,

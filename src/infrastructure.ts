@@ -59,8 +59,13 @@ export async function openInfrastructure(
   const keyRing = loadKeyRing(config, logger);
   const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, role, logger });
   try {
-    const { applied } = await applyMigrations(db.url);
+    const { applied, modified } = await applyMigrations(db.url);
     if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+    if (modified.length > 0) {
+      // As `prisma migrate deploy`, an applied migration is never re-run; an edited file is a mistake
+      // (the database does not hold what it now says): write a new migration instead.
+      logger.warn({ modified }, 'applied migrations whose migration.sql changed since; not re-applied');
+    }
     const prisma = createPrismaClient({
       url: db.url,
       poolMax: db.embedded ? EMBEDDED_POOL_MAX : config.databasePoolMax,

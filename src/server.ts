@@ -5,13 +5,14 @@ import { wireApplication } from './composition-root.js';
 import { loadConfig } from './config/config.js';
 import { openInfrastructure } from './infrastructure.js';
 import { createLogger } from './observability/logger.js';
+import { createMetricsRegistry } from './observability/metrics.js';
 import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { installShutdown } from './shutdown.js';
 import { closeOnError, exitOnStartupFailure } from './startup-failure.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   const infra = await openInfrastructure(config, logger, 'server');
   const redis = config.redisUrl
     ? await openRedis(config.redisUrl, logger).catch(closeOnError(infra))
@@ -23,6 +24,7 @@ async function main(): Promise<void> {
     keyRing: infra.keyRing,
     redis,
     readinessProbes: redis ? [{ name: 'redis', check: async () => void (await redis.ping()) }] : [],
+    metricsRegistry: createMetricsRegistry(),
   });
   const server = app.listen(config.port, config.host);
   server.requestTimeout = config.requestTimeoutMs;

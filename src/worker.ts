@@ -18,7 +18,7 @@ import { createWebhookDeliveryModule } from './webhooks/webhook-delivery-module.
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, undefined, config.logFormat);
   if (!config.databaseUrl) {
     throw new StartupError(
       '`npm run worker` needs DATABASE_URL. On the embedded default (no DATABASE_URL) only one process may ' +

@@ -1,7 +1,7 @@
 // Spawns the service (and the baseline server) as real child processes on loopback. Unlike
 // test/support/processes.ts, output goes straight to a log file (the way a deployment logs), so
 // the benchmark process neither pays for reading it nor keeps it in memory.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -43,6 +43,16 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What `npm start` does first: builds dist/ when it does not match src/ (scripts/build.mjs). */
+export function ensureBuild(): void {
+  const result = spawnSync(process.execPath, ['scripts/build.mjs', '--if-stale'], {
+    cwd: repoRoot,
+    stdio: ['ignore', 2, 2],
+    timeout: 300_000,
+  });
+  if (result.status !== 0) throw new Error('the build failed (scripts/build.mjs --if-stale)');
+}
+
 /**
  * The node flags `npm start` gives the service (package.json "start", e.g. its heap limit), so
  * that the benchmark measures the service as it is started for real. Refuses a start script of
@@ -53,8 +63,8 @@ export function startScriptNodeFlags(): string[] {
     scripts: Record<string, string>;
   };
   const start = pkg.scripts.start ?? '';
-  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+--import tsx src\/server\.ts$/.exec(start);
-  if (!m) throw new Error(`package.json "start" is not "node [flags] --import tsx src/server.ts": ${start}`);
+  const m = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+dist\/server\.js$/.exec(start);
+  if (!m) throw new Error(`package.json "start" is not "node [flags] dist/server.js": ${start}`);
   return (m[1] ?? '').split(/\s+/).filter((flag) => flag !== '');
 }
 
@@ -78,11 +88,15 @@ export interface StartOptions {
   readyTimeoutMs?: number;
 }
 
-/** Starts `entry` under tsx with PORT set to a free port, and waits until `readyPath` answers. */
+/**
+ * Starts `entry` with PORT set to a free port, and waits until `readyPath` answers: compiled
+ * JavaScript (`dist/server.js`, as `npm start` runs it) with plain node, TypeScript under tsx.
+ */
 export async function startChild(opts: StartOptions): Promise<Child> {
   const port = await freePort();
   const fd = openSync(opts.logFile, 'a');
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', opts.entry], {
+  const loader = opts.entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), ...loader, opts.entry], {
     cwd: repoRoot,
     env: childEnv({ ...opts.env, PORT: String(port) }),
     stdio: ['ignore', fd, fd],

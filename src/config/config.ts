@@ -54,6 +54,10 @@ export interface Config {
   /** Express 'trust proxy': hop count or trusted proxy addresses; undefined: the socket address is the client. */
   trustProxy: number | string[] | undefined;
   logLevel: string;
+  /** LOG_FORMAT: JSON lines, or pino-pretty's coloured lines; unset: pretty when stdout is a terminal. */
+  logFormat: 'json' | 'pretty' | undefined;
+  /** METRICS_TOKEN: when set, GET /metrics requires `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -137,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailureLimitPerIpPerMinute: v.AUTH_FAILURE_LIMIT_PER_IP_PER_MINUTE,
     trustProxy,
     logLevel: v.LOG_LEVEL,
+    logFormat: v.LOG_FORMAT,
+    metricsToken: v.METRICS_TOKEN,
   };
 }
 

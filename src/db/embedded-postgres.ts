@@ -10,6 +10,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import lockfile from 'proper-lockfile';
 import { makePrivateDir, restrictTree, restrictUmask } from '../security/private-files.js';
+import { EMBEDDED_PGLITE_OPTIONS, initializeInChild, isInitialized } from './embedded-initdb.js';
 
 // Pool size for clients of the embedded server. PGlite is ONE single-threaded backend session and
 // pglite-socket multiplexes every socket connection onto it (test/db/embedded-postgres.test.ts):
@@ -283,7 +284,9 @@ export async function startEmbeddedPostgres(opts: {
     if (loosened > 0)
       logger?.warn(`made ${loosened} files and directories in ${dataDir} private to this user`);
     socketDir = fitsSocketPath(dataDir) ? dataDir : await makeFallbackSocketDir(dataDir);
-    db = await PGlite.create(join(dataDir, 'pgdata'));
+    const pgdataDir = join(dataDir, 'pgdata');
+    if (!isInitialized(pgdataDir)) await initializeInChild(pgdataDir);
+    db = await PGlite.create(pgdataDir, EMBEDDED_PGLITE_OPTIONS);
     restrictTree(dataDir);
     server = await serve(db, socketDir);
     const info: EmbeddedServerInfo = { socketDir, pid: process.pid };
@@ -303,7 +306,7 @@ export async function startEmbeddedPostgres(opts: {
 // A throwaway in-memory server (no lock, no data files), e.g. to replay migrations for a diff. It is
 // served on a socket in a private temporary directory too: nothing here listens on TCP.
 export async function startInMemoryPostgres(): Promise<EmbeddedPostgres> {
-  const db = await PGlite.create();
+  const db = await PGlite.create(EMBEDDED_PGLITE_OPTIONS);
   let socketDir: string | undefined;
   let server: PGLiteSocketServer | undefined;
   const stop = once(async () => {

@@ -1,268 +1,198 @@
-// Applies prisma/migrations with Prisma's own schema engine compiled to WebAssembly, talking to the
-// database through @prisma/adapter-pg. The native engine the Prisma CLI downloads is unreachable
-// here; this is the same engine code, so `_prisma_migrations` is kept exactly as
-// `prisma migrate deploy` keeps it (docs/adr/0002).
+// Applies prisma/migrations/*/migration.sql, as `prisma migrate deploy` does, with nothing but `pg`:
+// the service must migrate at start in a production install that has neither the Prisma CLI nor its
+// schema engine (docs/adr/0002). The history lives in Prisma's own `_prisma_migrations` table, with
+// the same columns and the same values (checksum = sha256 of the file), so a database migrated by
+// either tool can be taken over by the other.
+//
+// Unlike `migrate deploy`, each migration runs in one transaction together with its history row:
+// a failing migration leaves neither half-applied schema nor a "failed" row behind, and the next
+// start simply tries again. (Statements PostgreSQL refuses inside a transaction, such as
+// CREATE INDEX CONCURRENTLY, therefore cannot appear in a migration.)
+import { createHash, randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PrismaPg } from '@prisma/adapter-pg';
-import {
-  bindMigrationAwareSqlAdapterFactory,
-  ColumnTypeEnum,
-  type SqlQueryable,
-} from '@prisma/driver-adapter-utils';
-import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import pg from 'pg';
 
-type EngineRuntime = typeof import('@prisma/schema-engine-wasm/schema_engine_bg');
-
+// Two levels up from src/db/ (and from dist/db/ in the compiled build) is the project root.
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_MIGRATIONS_DIR = join(projectRoot, 'prisma', 'migrations');
-export const DEFAULT_SCHEMA_PATH = join(projectRoot, 'prisma', 'schema.prisma');
-const NO_FILTERS = { externalTables: [], externalEnums: [] };
 
-// The package is a bundler-target wasm-bindgen build: its entry imports the .wasm as an ES module,
-// which Node cannot do, so the glue module is wired to a hand-instantiated module once per process.
-// The project compiles without DOM types and @types/node 20 does not declare WebAssembly.
-interface WasmApi {
-  instantiate(
-    bytes: Uint8Array,
-    imports: object,
-  ): Promise<{ instance: { exports: Record<string, unknown> } }>;
-  RuntimeError: new () => Error;
+// The key Prisma's schema engine takes (pg_advisory_lock) around `migrate deploy`: the same key
+// keeps this runner and the stock CLI from migrating one database at the same time.
+const PRISMA_ADVISORY_LOCK_KEY = 72707369;
+const LOCK_WAIT_MS = 60_000;
+const LOCK_RETRY_MS = 250;
+
+// The table exactly as the schema engine creates it on PostgreSQL.
+const CREATE_HISTORY_TABLE = `CREATE TABLE "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`;
+
+export interface Migration {
+  /** The folder name, `<UTC timestamp>_<name>`: what `_prisma_migrations.migration_name` holds. */
+  name: string;
+  sql: string;
+  /** sha256 of the file's bytes, hex: what Prisma records as `checksum`. */
+  checksum: string;
 }
-const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-let runtimeReady: Promise<EngineRuntime> | undefined;
-// A Rust panic inside the engine reports its message here just before the wasm traps (the Prisma CLI
-// installs the same hook). The trap often escapes as an uncaught "RuntimeError: unreachable" from the
-// engine's own task queue, so the message also goes to stderr: it is the only clue to what failed
-// (the wasm instance is unusable afterwards).
-const panics = {
-  message: '',
-  set_message(msg: string) {
-    this.message = msg;
-    process.stderr.write(`schema engine panicked: ${msg}\n`);
-  },
-};
-function withPanicMessage(err: unknown): unknown {
-  if (!(err instanceof wasmApi.RuntimeError) || !panics.message) return err;
-  const message = panics.message;
-  panics.message = '';
-  return new Error(`schema engine panicked: ${message}`, { cause: err });
+
+export interface MigrationOutcome {
+  /** Applied by this run, in order. */
+  applied: string[];
+  /**
+   * Applied earlier, but the file changed since (its checksum differs from the recorded one). Like
+   * `migrate deploy`, the runner does not re-apply them; the caller warns.
+   */
+  modified: string[];
 }
-// The engine arms timeouts (e.g. 10 s for its advisory lock) and never clears them, which kept the
-// process alive for 10 s after every migration. Unref'd, they still fire, but do not hold the process
-// open; while the engine works, its database socket does.
-function withUnrefTimers(engineRuntime: EngineRuntime): Record<string, unknown> {
-  const imports: Record<string, unknown> = { ...engineRuntime };
-  for (const [name, fn] of Object.entries(engineRuntime)) {
-    if (!name.startsWith('__wbg_setTimeout_')) continue;
-    imports[name] = (...args: unknown[]) => {
-      const timer = (fn as (...a: unknown[]) => unknown)(...args);
-      (timer as { unref?: () => void } | undefined)?.unref?.();
-      return timer;
-    };
+
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/** The migration folders in the order Prisma applies them (by name, which starts with a timestamp). */
+export async function loadMigrations(migrationsDir: string = DEFAULT_MIGRATIONS_DIR): Promise<Migration[]> {
+  const lock = await readFile(join(migrationsDir, 'migration_lock.toml'), 'utf8').catch(() => null);
+  if (lock !== null && !/^\s*provider\s*=\s*"postgresql"\s*$/m.test(lock)) {
+    throw new MigrationError(`${migrationsDir}/migration_lock.toml does not name provider "postgresql"`);
   }
-  return imports;
-}
-// Loaded on first use only: the engine (JS glue and a 5 MB module) stays in the process once loaded,
-// and a start-up that finds nothing to migrate never needs it (see nothingToApply).
-function loadEngineRuntime(): Promise<EngineRuntime> {
-  (globalThis as { PRISMA_WASM_PANIC_REGISTRY?: typeof panics }).PRISMA_WASM_PANIC_REGISTRY ??= panics;
-  runtimeReady ??= (async () => {
-    const engineRuntime = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const glue = createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg');
-    const bytes = await readFile(glue.replace(/\.js$/, '.wasm'));
-    const { instance } = await wasmApi.instantiate(bytes, {
-      './schema_engine_bg.js': withUnrefTimers(engineRuntime),
-    });
-    engineRuntime.__wbg_set_wasm(instance.exports);
-    (instance.exports.__wbindgen_start as () => void)();
-    return engineRuntime;
-  })();
-  runtimeReady.catch(() => {
-    runtimeReady = undefined; // let a later call retry instead of caching the failure
-  });
-  return runtimeReady;
-}
-
-// adapter-pg has no mapping for Postgres' internal one-byte "char" type (OID 18) and rejects such
-// columns, yet the engine's pg_catalog introspection (needed by diff) reads e.g. pg_constraint.contype
-// as a Character column. The pg client relabels such columns text and marks their name; the adapter
-// wrapper below removes the mark and reports the column as Character, as the engine expects.
-const CHAR_MARK = '\u0000char\u0000';
-class CatalogCharClient extends pg.Client {
-  constructor(config?: string | pg.ClientConfig) {
-    super(config);
-    this.connection.prependListener('rowDescription', (msg: { fields: pg.FieldDef[] }) => {
-      for (const field of msg.fields) {
-        if (field.dataTypeID !== 18) continue;
-        field.dataTypeID = 25;
-        field.name = CHAR_MARK + field.name;
-      }
-    });
-  }
-}
-function restoreCharColumns<Q extends SqlQueryable>(queryable: Q): Q {
-  const queryRaw = queryable.queryRaw.bind(queryable);
-  queryable.queryRaw = async (query) => {
-    const result = await queryRaw(query);
-    result.columnNames.forEach((name, i) => {
-      if (!name.startsWith(CHAR_MARK)) return;
-      result.columnNames[i] = name.slice(CHAR_MARK.length);
-      result.columnTypes[i] = ColumnTypeEnum.Character;
-    });
-    return result;
-  };
-  return queryable;
-}
-function catalogCharAwareFactory(pool: pg.Pool): PrismaPg {
-  const factory = new PrismaPg(pool);
-  const connect = factory.connect.bind(factory);
-  factory.connect = async () => {
-    const adapter = restoreCharColumns(await connect());
-    const startTransaction = adapter.startTransaction.bind(adapter);
-    adapter.startTransaction = async (isolationLevel) =>
-      restoreCharColumns(await startTransaction(isolationLevel));
-    return adapter;
-  };
-  return factory;
-}
-
-async function withEngine<T>(connectionString: string, fn: (engine: SchemaEngine) => Promise<T>): Promise<T> {
-  const runtime = await loadEngineRuntime();
-  // Our own pool so it can be ended afterwards (a pool left open keeps the process alive). One
-  // connection: the engine's session-level advisory lock must be taken and released on the same one.
-  const pool = new pg.Pool({ connectionString, max: 1, Client: CatalogCharClient });
-  pool.on('error', () => {}); // idle-client errors surface on the next query instead of crashing
-  try {
-    const adapter = bindMigrationAwareSqlAdapterFactory(catalogCharAwareFactory(pool));
-    const engine = await runtime.SchemaEngine.new({ datamodels: undefined }, () => {}, adapter);
-    try {
-      return await fn(engine);
-    } catch (err) {
-      throw withPanicMessage(err);
-    } finally {
-      engine.free();
-    }
-  } finally {
-    await pool.end();
-  }
-}
-
-// Reads the migrations folder the way the Prisma CLI does before handing it to the engine.
-export async function loadMigrationsList(migrationsDir: string): Promise<MigrationList> {
-  const lockfile = 'migration_lock.toml';
-  const lockContent = await readFile(join(migrationsDir, lockfile), 'utf8').catch(() => null);
   const entries = await readdir(migrationsDir, { withFileTypes: true }).catch(() => []);
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  const migrationDirectories = await Promise.all(
-    dirs
-      .sort((a, b) => a.localeCompare(b))
-      .map(async (path) => ({
-        path,
-        migrationFile: {
-          path: 'migration.sql',
-          content: await readFile(join(migrationsDir, path, 'migration.sql'), 'utf8').then(
-            (value) => ({ tag: 'ok' as const, value }),
-            (err: Error) => ({ tag: 'error' as const, value: err.message }),
-          ),
-        },
-      })),
+  const names = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
+  return Promise.all(
+    names.map(async (name) => {
+      const bytes = await readFile(join(migrationsDir, name, 'migration.sql'));
+      return {
+        name,
+        sql: bytes.toString('utf8'),
+        checksum: createHash('sha256').update(bytes).digest('hex'),
+      };
+    }),
   );
-  return {
-    baseDir: migrationsDir,
-    lockfile: { path: lockfile, content: lockContent },
-    shadowDbInitScript: '',
-    migrationDirectories,
-  };
 }
 
-// True when the engine's `applyMigrations` would change nothing and succeed: the decision it makes
-// (schema-engine core, commands/apply_migrations.rs), taken from the same rows with one plain query.
-// The engine applies every migration directory that has no `_prisma_migrations` row which was not
-// rolled back (by name; it compares no checksums), and first refuses to go on while a row is
-// failed (neither finished nor rolled back) or the lock file names another provider. Every doubt
-// (no table yet, a failed row, a missing migration, an unreadable database) answers false, and the
-// engine then runs and decides, with its own errors. Started processes usually find nothing to do:
-// they skip the engine and the resident memory it would keep (docs/PERFORMANCE.md, memory).
-export async function nothingToApply(connectionString: string, list: MigrationList): Promise<boolean> {
-  const lock = list.lockfile.content;
-  if (lock !== null && !/^\s*provider\s*=\s*"postgresql"\s*$/m.test(lock)) return false;
+interface HistoryRow {
+  name: string;
+  checksum: string;
+  finished: boolean;
+  rolledBack: boolean;
+}
+
+/** `prisma migrate deploy`: applies the migrations that `_prisma_migrations` does not record yet. */
+export async function applyMigrations(
+  connectionString: string,
+  opts?: { migrationsDir?: string },
+): Promise<MigrationOutcome> {
+  const migrations = await loadMigrations(opts?.migrationsDir);
   const client = new pg.Client({ connectionString });
-  client.on('error', () => {}); // a dropped connection fails the query below instead of the process
+  client.on('error', () => {}); // a dropped connection fails the next query instead of the process
+  await client.connect();
   try {
-    await client.connect();
-    // Where the engine looks for the table (the default schema, "public"), then the same rows it reads.
-    const { rows: tables } = await client.query<{ present: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                      WHERE c.relkind = 'r' AND n.nspname = 'public'
-                        AND c.relname = '_prisma_migrations') AS present`,
-    );
-    if (!tables[0]?.present) return false;
-    const { rows } = await client.query<{ name: string; finished: boolean; rolledBack: boolean }>(
-      `SELECT migration_name AS name, finished_at IS NOT NULL AS finished,
-              rolled_back_at IS NOT NULL AS "rolledBack"
-       FROM "_prisma_migrations"`,
-    );
-    if (rows.some((r) => !r.finished && !r.rolledBack)) return false;
-    const applied = new Set(rows.filter((r) => !r.rolledBack).map((r) => r.name));
-    return list.migrationDirectories.every((d) => applied.has(d.path));
-  } catch {
-    return false;
+    await takeAdvisoryLock(client);
+    try {
+      return await applyPending(client, migrations);
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [PRISMA_ADVISORY_LOCK_KEY]);
+    }
   } finally {
     await client.end().catch(() => {});
   }
 }
 
-// `prisma migrate deploy`: applies the migrations not yet recorded in `_prisma_migrations`.
-export async function applyMigrations(
-  connectionString: string,
-  opts?: { migrationsDir?: string },
-): Promise<{ applied: string[] }> {
-  const migrationsList = await loadMigrationsList(opts?.migrationsDir ?? DEFAULT_MIGRATIONS_DIR);
-  if (await nothingToApply(connectionString, migrationsList)) return { applied: [] };
-  const out = await withEngine(connectionString, (engine) =>
-    engine.applyMigrations({ migrationsList, filters: NO_FILTERS }),
-  );
-  return { applied: out.appliedMigrationNames };
+// Bounded: another process migrating the same database (a second server starting) is waited for,
+// a lock that is never released (a stuck session) ends the start with a clear error.
+async function takeAdvisoryLock(client: pg.Client): Promise<void> {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      PRISMA_ADVISORY_LOCK_KEY,
+    ]);
+    if (rows[0]?.locked) return;
+    if (Date.now() >= deadline) {
+      throw new MigrationError(
+        `another session has held the migration lock (pg_advisory_lock ${PRISMA_ADVISORY_LOCK_KEY}) for ${LOCK_WAIT_MS / 1000} s`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, LOCK_RETRY_MS));
+  }
 }
 
-// True when a generated script has no statements (the engine then emits only a comment).
-export function isEmptyMigration(sql: string): boolean {
-  return sql
-    .split('\n')
-    .map((line) => line.trim())
-    .every((line) => line === '' || line.startsWith('--'));
-}
-
-// The SQL that takes the database from the state the existing migrations produce to the Prisma
-// schema, or null when there is nothing to do. The wasm engine cannot diff from a migrations folder
-// without a shadow database (which pglite-socket cannot provide: it serves one database), so the
-// migrations are replayed into a throwaway in-memory PGlite and that database is diffed.
-export async function diffMigrationsToSchema(opts?: {
-  migrationsDir?: string;
-  schemaPath?: string;
-}): Promise<string | null> {
-  const schemaPath = opts?.schemaPath ?? DEFAULT_SCHEMA_PATH;
-  const files = [{ path: schemaPath, content: await readFile(schemaPath, 'utf8') }];
-  const { startInMemoryPostgres } = await import('./embedded-postgres.js');
-  const scratch = await startInMemoryPostgres();
-  try {
-    await applyMigrations(scratch.url, { migrationsDir: opts?.migrationsDir });
-    const result = await withEngine(scratch.url, (engine) =>
-      engine.diff({
-        from: { tag: 'schemaDatasource', files, configDir: dirname(schemaPath) },
-        to: { tag: 'schemaDatamodel', files },
-        script: true,
-        exitCode: null,
-        filters: NO_FILTERS,
-      }),
+async function applyPending(client: pg.Client, migrations: Migration[]): Promise<MigrationOutcome> {
+  // Read after taking the lock: a process that migrated meanwhile has recorded its rows.
+  const history = await readHistory(client);
+  const failed = history.filter((r) => !r.finished && !r.rolledBack).map((r) => r.name);
+  if (failed.length > 0) {
+    // Left by `prisma migrate deploy` (this runner rolls back instead). As Prisma (P3009): an operator
+    // decides, e.g. `prisma migrate resolve --rolled-back <name>` after checking the database.
+    throw new MigrationError(
+      `_prisma_migrations records failed migrations: ${failed.join(', ')}. Resolve them (prisma migrate resolve) before starting.`,
     );
-    const sql = result.stdout ?? '';
-    return isEmptyMigration(sql) ? null : sql;
-  } finally {
-    await scratch.stop();
+  }
+  const recorded = new Map(history.filter((r) => !r.rolledBack).map((r) => [r.name, r.checksum]));
+  const applied: string[] = [];
+  const modified: string[] = [];
+  for (const migration of migrations) {
+    const checksum = recorded.get(migration.name);
+    if (checksum !== undefined) {
+      if (checksum !== migration.checksum) modified.push(migration.name);
+      continue;
+    }
+    await applyOne(client, migration);
+    applied.push(migration.name);
+  }
+  return { applied, modified };
+}
+
+async function readHistory(client: pg.Client): Promise<HistoryRow[]> {
+  const { rows: found } = await client.query<{ present: boolean }>(
+    `SELECT to_regclass('"_prisma_migrations"') IS NOT NULL AS present`,
+  );
+  if (!found[0]?.present) {
+    await client.query(CREATE_HISTORY_TABLE);
+    return [];
+  }
+  const { rows } = await client.query<HistoryRow>(
+    `SELECT migration_name AS name, checksum, finished_at IS NOT NULL AS finished,
+            rolled_back_at IS NOT NULL AS "rolledBack"
+     FROM "_prisma_migrations" ORDER BY started_at`,
+  );
+  return rows;
+}
+
+async function applyOne(client: pg.Client, migration: Migration): Promise<void> {
+  const id = randomUUID();
+  await client.query('BEGIN');
+  try {
+    // The values `migrate deploy` records: started, then finished with one applied step.
+    await client.query(
+      `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, applied_steps_count)
+       VALUES ($1, $2, $3, clock_timestamp(), 0)`,
+      [id, migration.checksum, migration.name],
+    );
+    // The whole file as one simple-protocol query: PostgreSQL runs its statements in order, and
+    // the file is never split (a `;` inside a string or a function body stays where it is).
+    await client.query(migration.sql);
+    await client.query(
+      `UPDATE "_prisma_migrations" SET finished_at = clock_timestamp(), applied_steps_count = 1
+       WHERE id = $1`,
+      [id],
+    );
+    await client.query('COMMIT');
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new MigrationError(`migration ${migration.name} failed and was rolled back: ${reason}`, {
+      cause: err,
+    });
   }
 }

@@ -1,18 +1,19 @@
+// src/db/migrator.ts against `prisma migrate deploy`: the same `_prisma_migrations` table and rows,
+// so a database either tool migrated is taken over by the other. Prisma's own schema engine
+// (WebAssembly, scripts/lib/prisma-schema-engine.ts) is the reference.
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
 import {
-  applyMigrations,
-  DEFAULT_MIGRATIONS_DIR,
+  applyMigrationsWithEngine,
   DEFAULT_SCHEMA_PATH,
   diffMigrationsToSchema,
-  loadMigrationsList,
-  nothingToApply,
-} from '../../src/db/migrator.js';
+} from '../../scripts/lib/prisma-schema-engine.js';
+import { type EmbeddedPostgres, startEmbeddedPostgres } from '../../src/db/embedded-postgres.js';
+import { applyMigrations, DEFAULT_MIGRATIONS_DIR, loadMigrations } from '../../src/db/migrator.js';
 
 async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client(url);
@@ -26,107 +27,75 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
 
 // The table `prisma migrate deploy` creates, column by column.
 const PRISMA_MIGRATIONS_COLUMNS = [
-  ['id', 'character varying', 'NO'],
-  ['checksum', 'character varying', 'NO'],
-  ['finished_at', 'timestamp with time zone', 'YES'],
-  ['migration_name', 'character varying', 'NO'],
-  ['logs', 'text', 'YES'],
-  ['rolled_back_at', 'timestamp with time zone', 'YES'],
-  ['started_at', 'timestamp with time zone', 'NO'],
-  ['applied_steps_count', 'integer', 'NO'],
+  ['id', 'character varying', 'NO', null],
+  ['checksum', 'character varying', 'NO', null],
+  ['finished_at', 'timestamp with time zone', 'YES', null],
+  ['migration_name', 'character varying', 'NO', null],
+  ['logs', 'text', 'YES', null],
+  ['rolled_back_at', 'timestamp with time zone', 'YES', null],
+  ['started_at', 'timestamp with time zone', 'NO', 'now()'],
+  ['applied_steps_count', 'integer', 'NO', '0'],
 ];
 
-function behavesLikeMigrateDeploy(url: () => string): void {
-  it('applies every migration once; a second run applies nothing', async () => {
-    const list = await loadMigrationsList(DEFAULT_MIGRATIONS_DIR);
-    const expected = list.migrationDirectories.map((d) => d.path);
-    assert.ok(expected.length > 0);
-    assert.equal(await nothingToApply(url(), list), false, 'a fresh database has everything to apply');
-    assert.deepEqual(await applyMigrations(url()), { applied: expected });
-    assert.equal(await nothingToApply(url(), list), true, 'the second run can skip the engine');
-    assert.deepEqual(await applyMigrations(url()), { applied: [] });
-  });
-
-  it('records _prisma_migrations like prisma migrate deploy', async () => {
-    const { migrationDirectories } = await loadMigrationsList(DEFAULT_MIGRATIONS_DIR);
-    await withClient(url(), async (c) => {
-      const columns = await c.query(
-        `SELECT column_name, data_type, is_nullable FROM information_schema.columns
-         WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
-      );
-      assert.deepEqual(
-        columns.rows.map((r) => [r.column_name, r.data_type, r.is_nullable]),
-        PRISMA_MIGRATIONS_COLUMNS,
-      );
-      const rows = await c.query(
-        `SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, rolled_back_at, logs,
-                applied_steps_count FROM _prisma_migrations ORDER BY started_at, migration_name`,
-      );
-      const expected = migrationDirectories.map((d) => {
-        const sql = d.migrationFile.content.tag === 'ok' ? d.migrationFile.content.value : '';
-        return {
-          migration_name: d.path,
-          checksum: createHash('sha256').update(sql).digest('hex'),
-          finished: true,
-          rolled_back_at: null,
-          logs: null,
-          applied_steps_count: 1,
-        };
-      });
-      assert.deepEqual(rows.rows, expected);
-      const tables = await c.query(`SELECT to_regclass('public.auth_secrets') IS NOT NULL AS present`);
-      assert.deepEqual(tables.rows, [{ present: true }]);
-    });
-  });
-
-  it('leaves a failed migration to the engine, which refuses to go on', async () => {
-    const list = await loadMigrationsList(DEFAULT_MIGRATIONS_DIR);
-    await withClient(url(), (c) =>
-      c.query(
-        `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, applied_steps_count)
-         VALUES ('failed-probe', 'x', '99999999999999_failed_probe', 'boom', 0)`,
-      ),
+const historyColumns = (url: string) =>
+  withClient(url, async (c) => {
+    const { rows } = await c.query(
+      `SELECT column_name, data_type, is_nullable, column_default FROM information_schema.columns
+       WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
     );
-    try {
-      assert.equal(await nothingToApply(url(), list), false);
-      await assert.rejects(applyMigrations(url()), /99999999999999_failed_probe/);
-    } finally {
-      await withClient(url(), (c) => c.query(`DELETE FROM _prisma_migrations WHERE id = 'failed-probe'`));
-    }
-    assert.equal(await nothingToApply(url(), list), true);
+    return rows.map((r) => [r.column_name, r.data_type, r.is_nullable, r.column_default]);
   });
 
-  it('applies a migration added later, and ignores rows of migrations not on disk', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'migrator-extra-'));
-    try {
-      await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
-      await mkdir(join(dir, '99999999999999_probe'));
-      await writeFile(
-        join(dir, '99999999999999_probe', 'migration.sql'),
-        'CREATE TABLE migrator_probe (id INTEGER);\n',
-      );
-      const list = await loadMigrationsList(dir);
-      assert.equal(await nothingToApply(url(), list), false);
-      assert.deepEqual(await applyMigrations(url(), { migrationsDir: dir }), {
-        applied: ['99999999999999_probe'],
-      });
-      assert.equal(await nothingToApply(url(), list), true);
-      // The stock migrations alone: the extra row is no reason to run the engine (it ignores it too).
-      assert.equal(await nothingToApply(url(), await loadMigrationsList(DEFAULT_MIGRATIONS_DIR)), true);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-      await withClient(url(), async (c) => {
-        await c.query('DROP TABLE IF EXISTS migrator_probe');
-        await c.query(`DELETE FROM _prisma_migrations WHERE migration_name = '99999999999999_probe'`);
-      });
-    }
+const historyRows = (url: string) =>
+  withClient(url, async (c) => {
+    const { rows } = await c.query(
+      `SELECT migration_name, checksum, finished_at IS NOT NULL AS finished, rolled_back_at, logs,
+              applied_steps_count, length(id) AS id_length
+       FROM _prisma_migrations ORDER BY migration_name`,
+    );
+    return rows;
   });
+
+const tableExists = (url: string, table: string) =>
+  withClient(url, async (c) => {
+    const { rows } = await c.query(`SELECT to_regclass($1) IS NOT NULL AS present`, [table]);
+    return rows[0]?.present as boolean;
+  });
+
+// The stock migrations plus extra folders, in a temporary copy.
+async function migrationsWith(extra: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'migrator-extra-'));
+  await cp(DEFAULT_MIGRATIONS_DIR, dir, { recursive: true });
+  for (const [name, sql] of Object.entries(extra)) {
+    await mkdir(join(dir, name));
+    await writeFile(join(dir, name, 'migration.sql'), sql);
+  }
+  return dir;
+}
+
+const FAILING = {
+  '99999999999998_creates_then_fails':
+    'CREATE TABLE migrator_half (id INTEGER);\nSELECT no_such_function_here();\n',
+};
+
+async function expectedRows() {
+  const migrations = await loadMigrations();
+  return migrations.map((m) => ({
+    migration_name: m.name,
+    checksum: createHash('sha256').update(m.sql).digest('hex'),
+    finished: true,
+    rolled_back_at: null,
+    logs: null,
+    applied_steps_count: 1,
+    id_length: 36,
+  }));
 }
 
 describe('applyMigrations on embedded PGlite', function () {
   this.timeout(60_000);
   let dataDir: string;
   let server: EmbeddedPostgres | undefined;
+  const url = () => server?.url ?? '';
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'migrator-pglite-'));
     server = await startEmbeddedPostgres({ dataDir });
@@ -135,25 +104,155 @@ describe('applyMigrations on embedded PGlite', function () {
     await server?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
-  behavesLikeMigrateDeploy(() => server?.url ?? '');
+
+  it('applies every migration once, recorded as Prisma records it; a second run applies nothing', async () => {
+    const names = (await loadMigrations()).map((m) => m.name);
+    assert.ok(names.length > 0);
+    assert.deepEqual(await applyMigrations(url()), { applied: names, modified: [] });
+    assert.deepEqual(await applyMigrations(url()), { applied: [], modified: [] });
+    assert.deepEqual(await historyColumns(url()), PRISMA_MIGRATIONS_COLUMNS);
+    assert.deepEqual(await historyRows(url()), await expectedRows());
+    assert.equal(await tableExists(url(), 'auth_secrets'), true);
+  });
+
+  it('rolls a failing migration back whole: no table, no history row', async () => {
+    const dir = await migrationsWith(FAILING);
+    try {
+      await assert.rejects(applyMigrations(url(), { migrationsDir: dir }), (err: Error) => {
+        assert.match(err.message, /99999999999998_creates_then_fails failed and was rolled back/);
+        assert.match(err.message, /no_such_function_here/);
+        return true;
+      });
+      assert.equal(await tableExists(url(), 'migrator_half'), false);
+      assert.deepEqual(await historyRows(url()), await expectedRows());
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
+// Each test on a database of its own, on the shared PostgreSQL server.
 const serverUrl = process.env.TEST_DATABASE_URL;
 (serverUrl ? describe : describe.skip)('applyMigrations on PostgreSQL (TEST_DATABASE_URL)', function () {
   this.timeout(60_000);
-  const name = `migr_${randomBytes(6).toString('hex')}`;
-  const url = new URL(serverUrl ?? 'postgresql://localhost/postgres');
-  url.pathname = `/${name}`;
-  before(async () => {
+  const created: string[] = [];
+  async function freshDatabase(): Promise<string> {
+    const name = `migr_${randomBytes(6).toString('hex')}`;
     await withClient(serverUrl ?? '', (c) => c.query(`CREATE DATABASE "${name}"`));
-  });
+    created.push(name);
+    const url = new URL(serverUrl ?? '');
+    url.pathname = `/${name}`;
+    return url.toString();
+  }
   after(async () => {
-    await withClient(serverUrl ?? '', (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    for (const name of created) {
+      await withClient(serverUrl ?? '', (c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    }
   });
-  behavesLikeMigrateDeploy(() => url.toString());
+
+  it('on a fresh database: every migration once, the same table and rows as prisma migrate deploy', async () => {
+    const ours = await freshDatabase();
+    const prisma = await freshDatabase();
+    const names = (await loadMigrations()).map((m) => m.name);
+    assert.deepEqual(await applyMigrations(ours), { applied: names, modified: [] });
+    assert.deepEqual(await applyMigrationsWithEngine(prisma), { applied: names });
+    assert.deepEqual(await historyColumns(ours), PRISMA_MIGRATIONS_COLUMNS);
+    assert.deepEqual(await historyColumns(prisma), PRISMA_MIGRATIONS_COLUMNS);
+    assert.deepEqual(await historyRows(ours), await expectedRows());
+    assert.deepEqual(await historyRows(prisma), await expectedRows());
+    assert.deepEqual(await applyMigrations(ours), { applied: [], modified: [] });
+  });
+
+  it('takes over a database Prisma migrated, applying only what is new; and Prisma takes over ours', async () => {
+    const url = await freshDatabase();
+    await applyMigrationsWithEngine(url);
+    const dir = await migrationsWith({
+      '99999999999999_probe': 'CREATE TABLE migrator_probe (id INTEGER);\n',
+    });
+    try {
+      assert.deepEqual(await applyMigrations(url, { migrationsDir: dir }), {
+        applied: ['99999999999999_probe'],
+        modified: [],
+      });
+      assert.equal(await tableExists(url, 'migrator_probe'), true);
+      // The stock CLI finds nothing left to do in what this runner recorded.
+      assert.deepEqual(await applyMigrationsWithEngine(url, { migrationsDir: dir }), { applied: [] });
+      // Rows of migrations that are not on disk (here: the probe) are ignored, as by migrate deploy.
+      assert.deepEqual(await applyMigrations(url), { applied: [], modified: [] });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses to go on past a migration Prisma recorded as failed, naming it', async () => {
+    const url = await freshDatabase();
+    await applyMigrations(url);
+    await withClient(url, (c) =>
+      c.query(
+        `INSERT INTO _prisma_migrations (id, checksum, migration_name, logs, applied_steps_count)
+         VALUES ('failed-probe', 'x', '99999999999999_failed_probe', 'boom', 0)`,
+      ),
+    );
+    await assert.rejects(applyMigrations(url), /failed migrations: 99999999999999_failed_probe/);
+    // Resolved as `prisma migrate resolve --rolled-back` does it: the runner goes on.
+    await withClient(url, (c) =>
+      c.query(`UPDATE _prisma_migrations SET rolled_back_at = now() WHERE id = 'failed-probe'`),
+    );
+    assert.deepEqual(await applyMigrations(url), { applied: [], modified: [] });
+  });
+
+  it('rolls a failing migration back whole and applies it once it is fixed', async () => {
+    const url = await freshDatabase();
+    const dir = await migrationsWith(FAILING);
+    try {
+      await assert.rejects(applyMigrations(url, { migrationsDir: dir }), /creates_then_fails failed/);
+      assert.equal(await tableExists(url, 'migrator_half'), false);
+      assert.deepEqual(await historyRows(url), await expectedRows());
+      await writeFile(
+        join(dir, '99999999999998_creates_then_fails', 'migration.sql'),
+        'CREATE TABLE migrator_half (id INTEGER);\n',
+      );
+      assert.deepEqual(await applyMigrations(url, { migrationsDir: dir }), {
+        applied: ['99999999999998_creates_then_fails'],
+        modified: [],
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports an applied migration whose file changed, without re-running it', async () => {
+    const url = await freshDatabase();
+    const dir = await migrationsWith({
+      '99999999999999_probe': 'CREATE TABLE migrator_probe (id INTEGER);\n',
+    });
+    try {
+      await applyMigrations(url, { migrationsDir: dir });
+      await writeFile(
+        join(dir, '99999999999999_probe', 'migration.sql'),
+        'CREATE TABLE migrator_other (id INTEGER);\n',
+      );
+      assert.deepEqual(await applyMigrations(url, { migrationsDir: dir }), {
+        applied: [],
+        modified: ['99999999999999_probe'],
+      });
+      assert.equal(await tableExists(url, 'migrator_other'), false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('two processes starting at once: the advisory lock lets one apply, the other finds it done', async () => {
+    const url = await freshDatabase();
+    const names = (await loadMigrations()).map((m) => m.name);
+    const outcomes = await Promise.all([applyMigrations(url), applyMigrations(url)]);
+    const applied = outcomes.map((o) => o.applied).sort((a, b) => a.length - b.length);
+    assert.deepEqual(applied, [[], names]);
+    assert.deepEqual(await historyRows(url), await expectedRows());
+  });
 });
 
-describe('diffMigrationsToSchema', function () {
+describe('diffMigrationsToSchema (npm run db:diff)', function () {
   this.timeout(60_000);
   let dir: string;
   before(async () => {

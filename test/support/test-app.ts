@@ -42,6 +42,8 @@ export interface TestAppOptions {
   redis?: string | Redis;
   /** Listen on a loopback port and send raw requests through `send` (one server, keep-alive). */
   listen?: boolean;
+  /** The registry /metrics serves (e.g. createMetricsRegistry(), with the process metrics); else a bare one. */
+  metricsRegistry?: Registry;
 }
 
 export interface TestApp {
@@ -94,7 +96,7 @@ export async function createTestApp(
   const ownsRedis = typeof options.redis === 'string';
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 2 }) : options.redis;
-  const registry = new Registry();
+  const registry = options.metricsRegistry ?? new Registry();
   const { app, routes, refresh, webhooks } = wireApplication({
     prisma,
     config,
