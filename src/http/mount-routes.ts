@@ -52,7 +52,7 @@ export function mountRoutes(routes: AnyRoute[], deps: RouteDependencies): Reques
           if (res.headersSent) return;
           for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
           if (result.document === undefined) res.status(result.status).end();
-          else sendDocument(res, result.status, result.document);
+          else sendDocument(res, result.status, result.document, result.mediaType);
         })
         .catch(next);
       return;

@@ -63,6 +63,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret', many: true },
       query: {
         filters: { user: 'uuid', auth_client: 'uuid', state: { enum: ['ready', 'error'] } },
         include: AUTH_SECRET_INCLUDES,
@@ -85,6 +86,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret' },
       query: { include: AUTH_SECRET_INCLUDES },
       handler: async (ctx) => {
         const { secret, related } = await secrets.read(ctx.workspace, ctx.params.id ?? '', readRequest(ctx));
@@ -95,6 +97,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.create'),
+      response: { status: 201, type: 'auth-secret' },
       body: 'auth-secret-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
@@ -122,6 +125,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.edit'),
+      response: { status: 200, type: 'auth-secret' },
       body: 'auth-secret-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -150,6 +154,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await audited(ctx, 'auth_secret.delete', id, () =>

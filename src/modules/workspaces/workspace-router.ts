@@ -10,6 +10,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'POST',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenant('tenants.workspace.create'),
+      response: { status: 201, type: 'workspace' },
       body: 'workspace-create',
       handler: async (ctx) => {
         const { name } = assertResource(ctx.body, 'workspace').attributes;
@@ -20,6 +21,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenantMember,
+      response: { status: 200, type: 'workspace', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(workspaceSpec, await workspaces.listVisible(ctx.principal, ctx.query.page), ctx),
@@ -28,12 +30,14 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.get'),
+      response: { status: 200, type: 'workspace' },
       handler: async (ctx) => resourceResult(workspaceSpec, ctx.workspace, ctx),
     }),
     route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.edit'),
+      response: { status: 200, type: 'workspace' },
       body: 'workspace-update',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'workspace', ctx.workspace.id);
@@ -46,6 +50,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await workspaces.remove(ctx.workspace);
         return { status: 204 };
