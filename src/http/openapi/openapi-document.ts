@@ -7,7 +7,7 @@ import { RESOURCE_FIELDS } from '../jsonapi/resource-types.js';
 import type { Access, AnyRoute } from '../route-table.js';
 import { requestSchemas } from '../validation/request-schemas.generated.js';
 import { openApiPath, parametersOf } from './operation-parameters.js';
-import { documentComponents, responsesOf } from './operation-responses.js';
+import { documentComponents, errorResponseComponents, responsesOf } from './operation-responses.js';
 import { declarationsOf } from './response-declaration.js';
 import { loadResponseSchemas, resourceSchemaId } from './response-schemas.js';
 import { componentRef, type SchemaObject, toComponents } from './schema-components.js';
@@ -112,6 +112,7 @@ export function buildOpenApiDocument(routes: readonly AnyRoute[]): Record<string
           metaSchemas,
         ),
       },
+      responses: errorResponseComponents(),
       securitySchemes: {
         basicAuth: { type: 'http', scheme: 'basic', description: 'EMAIL:API_KEY (`curl -u EMAIL:API_KEY`).' },
         bearerAuth: { type: 'http', scheme: 'bearer', description: 'The API key alone.' },

@@ -84,17 +84,31 @@ function successResponse(declaration: ResponseDeclaration) {
   return { description };
 }
 
+/** Name of the shared response of an error status (`default`: any other error). */
+export const errorResponseComponent = (status: number | 'default') => `error-${status}`;
+
 export function responsesOf(route: AnyRoute): Record<string, object> {
   const responses: Record<string, object> = {};
   for (const declaration of declarationsOf(route.response)) {
     responses[String(declaration.status)] = successResponse(declaration);
   }
-  const error = json(JSONAPI_MEDIA_TYPE, { $ref: componentRef(ERROR_DOCUMENT) });
-  for (const status of errorStatusesOf(route)) {
-    responses[String(status)] = { description: STATUS_TEXT[status], ...error };
-  }
-  responses.default = { description: 'Any other error', ...error };
+  const shared = (status: number | 'default') => ({
+    $ref: `#/components/responses/${errorResponseComponent(status)}`,
+  });
+  for (const status of errorStatusesOf(route)) responses[String(status)] = shared(status);
+  responses.default = shared('default');
   return responses;
+}
+
+/** The error responses operations refer to: each the JSON:API error document, described by status. */
+export function errorResponseComponents(): Record<string, object> {
+  const error = json(JSONAPI_MEDIA_TYPE, { $ref: componentRef(ERROR_DOCUMENT) });
+  const components: Record<string, object> = {};
+  for (const [status, description] of Object.entries(STATUS_TEXT)) {
+    if (Number(status) >= 400) components[errorResponseComponent(Number(status))] = { description, ...error };
+  }
+  components[errorResponseComponent('default')] = { description: 'Any other error', ...error };
+  return components;
 }
 
 /**
