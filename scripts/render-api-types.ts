@@ -13,6 +13,12 @@ const HEADER = [
 ].join('\n');
 
 export async function renderApiTypes(description: object): Promise<string> {
-  const ast = await openapiTS(description as Parameters<typeof openapiTS>[0], { silent: true });
+  const ast = await openapiTS(description as Parameters<typeof openapiTS>[0], {
+    silent: true,
+    // An object schema without `properties` (credentials, `meta`, a member whose shape `if`/`then`
+    // decide) admits any members: `Record<string, unknown>`, not openapi-typescript's default
+    // `Record<string, never>`, which no value could be written to.
+    emptyObjectsUnknown: true,
+  });
   return `${HEADER}${astToString(ast)}`;
 }

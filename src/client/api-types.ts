@@ -2439,10 +2439,10 @@ export interface components {
                     scopes?: components["schemas"]["common.permissionName"][];
                     expires_at?: components["schemas"]["common.timestamp"] | null;
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @enum {string} */
         "auth-client-common.authType": "oauth2" | "other";
@@ -2483,12 +2483,12 @@ export interface components {
                     name: components["schemas"]["auth-client-common.name"];
                     auth_type: components["schemas"]["auth-client-common.authType"];
                     /** @description Validated by the auth_type branches below. */
-                    oauth2?: Record<string, never> | null;
+                    oauth2?: Record<string, unknown> | null;
                 } & (unknown & unknown);
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @description PATCH /v2/tenants/{tenant}/auth-clients/{id}. Absent members stay unchanged; `oauth2` members are merged one by one. auth_type is accepted only to say it is unchanged (a different value is a 409). */
         "auth-client-update": {
@@ -2500,15 +2500,15 @@ export interface components {
                     auth_type?: components["schemas"]["auth-client-common.authType"];
                     oauth2?: components["schemas"]["auth-client-common.oauth2Update"];
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @enum {string} */
         "auth-secret-common.state": "ready" | "error";
         "auth-secret-common.error": string | null;
-        "auth-secret-common.credentials": Record<string, never>;
+        "auth-secret-common.credentials": Record<string, unknown>;
         /** @description common#/definitions/name, minus U+0000, which PostgreSQL text columns cannot store. */
         "auth-secret-common.name": components["schemas"]["common.name"] & components["schemas"]["auth-secret-common.noNul"];
         "auth-secret-common.noNul": string;
@@ -2530,7 +2530,7 @@ export interface components {
                 };
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @description PATCH /v2/workspaces/{workspace}/secrets/{id}. Absent members stay unchanged. */
         "auth-secret-update": {
@@ -2550,7 +2550,7 @@ export interface components {
                 };
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @description POST /v2/authcheck: named checks, each a permission and (for workspace permissions) a workspace. */
         authcheck: {
@@ -2563,7 +2563,7 @@ export interface components {
                     };
                 };
             };
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** Format: uuid */
         "common.uuid": string;
@@ -2580,7 +2580,7 @@ export interface components {
         "common.toOne": {
             data: components["schemas"]["common.resourceIdentifier"];
         };
-        "common.documentMeta": Record<string, never>;
+        "common.documentMeta": Record<string, unknown>;
         /** @description Credentials of an auth-secret whose auth-client is oauth2 (API.md §4): exactly these three members. expires_in is whole seconds, an integer or a string of digits (normalised to an integer); the upper bound of digit strings is checked in src/modules/auth-secrets/credentials.ts. */
         "credentials-oauth2": {
             access_token: string;
@@ -2588,7 +2588,7 @@ export interface components {
             expires_in: number | string;
         };
         /** @description Credentials of an auth-secret whose auth-client is `other`: any JSON object. Its size (64 KiB serialised) and nesting depth (16) are bounded in src/modules/auth-secrets/credentials.ts, iteratively, before anything recursive touches the value. */
-        "credentials-other": Record<string, never>;
+        "credentials-other": Record<string, unknown>;
         "membership-create": {
             data: {
                 type: string;
@@ -2601,7 +2601,7 @@ export interface components {
                 };
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "membership-update": {
             data: {
@@ -2610,10 +2610,10 @@ export interface components {
                 attributes: {
                     role: string;
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "role-create": {
             data: {
@@ -2623,10 +2623,10 @@ export interface components {
                     name: components["schemas"]["common.name"];
                     permissions: components["schemas"]["common.permissionName"][];
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "role-update": {
             data: {
@@ -2636,10 +2636,10 @@ export interface components {
                     name?: components["schemas"]["common.name"];
                     permissions?: components["schemas"]["common.permissionName"][];
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "user-create": {
             data: {
@@ -2651,10 +2651,10 @@ export interface components {
                     /** @enum {unknown} */
                     tenant_role?: "admin" | "member";
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "workspace-create": {
             data: {
@@ -2663,10 +2663,10 @@ export interface components {
                 attributes: {
                     name: components["schemas"]["common.name"];
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         "workspace-update": {
             data: {
@@ -2675,10 +2675,10 @@ export interface components {
                 attributes?: {
                     name?: components["schemas"]["common.name"];
                 };
-                relationships?: Record<string, never>;
+                relationships?: Record<string, unknown>;
             };
             meta?: components["schemas"]["common.documentMeta"];
-            jsonapi?: Record<string, never>;
+            jsonapi?: Record<string, unknown>;
         };
         /** @description An API key of a user (API.md §2). `key` is shown once, in the response to its creation. */
         "api-key-resource": {
