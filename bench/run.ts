@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [-- --only=get,ladder,list,create,storm,wave] [-- --profile]`
+// `npm run bench [-- --quick] [-- --only=get,ladder,list,tags,create,storm,wave] [-- --profile]`
 //
 // Starts PostgreSQL (scripts/test-services.sh, or a fresh database on BENCH_DATABASE_URL /
 // DATABASE_URL), the service (`src/server.ts`, one process, its refresh worker included), a local
@@ -26,7 +26,7 @@ import { type Bootstrapped, bulkInsertSecrets, createSecretBody, setUpTenancy } 
 import { measureStages } from './lib/stages.js';
 import { burst } from './lib/storm.js';
 
-const SCENARIOS = ['get', 'ladder', 'list', 'create', 'storm', 'wave'] as const;
+const SCENARIOS = ['get', 'ladder', 'list', 'tags', 'create', 'storm', 'wave'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 const { values: flags } = parseArgs({
@@ -52,6 +52,9 @@ const refreshConcurrency = Number(flags['refresh-concurrency']);
 const sizes = {
   listRows: quick ? 10_000 : 100_000,
   deepRow: quick ? 5_000 : 50_000,
+  tagRows: quick ? 10_000 : 100_000,
+  /** Secrets carrying the rare tag, spread evenly over the workspace. */
+  rareTagRows: 5,
   waveRows: quick ? 1_000 : 10_000,
   stormRequests: 1_000,
   durationSeconds: Number(flags.duration ?? (quick ? 3 : 10)),
@@ -61,6 +64,12 @@ const sizes = {
   providerLatencyMs: 200,
   waveLimitSeconds: 120,
 };
+
+/**
+ * The tag scenario's load: fewer connections than the others, so that its p50 is mostly the
+ * request's own time rather than the queue that 50 connections build (Little's law).
+ */
+const TAG_CONNECTIONS = 10;
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
 const MB = 2 ** 20;
@@ -78,6 +87,8 @@ interface Context {
     workspace: string;
     listFirst: string;
     listDeep: string;
+    /** The tagged workspace's first page: unfiltered, and by a common tag, a rare tag, a name. */
+    tags: Record<'none' | 'common' | 'rare' | 'name', string>;
     create: string;
     storm: string;
     /** Another secret like `storm`, refreshed once by a storm before the measured one. */
@@ -238,6 +249,79 @@ async function scenarioList(ctx: Context): Promise<Row[]> {
     },
   );
   return [firstRow, deepRow];
+}
+
+/** The median of the rounds' p50 (and p99), the requests of all of them. */
+function combineRounds(results: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const median = (f: (r: LoadResult) => number) => {
+    const v = results.map(f).sort((a, b) => a - b);
+    return v[Math.floor((v.length - 1) / 2)] as number;
+  };
+  const statusCodes: Record<string, number> = {};
+  for (const r of results)
+    for (const [code, n] of Object.entries(r.statusCodes)) statusCodes[code] = (statusCodes[code] ?? 0) + n;
+  return {
+    requests: sum((r) => r.requests),
+    ok: sum((r) => r.ok),
+    non2xx: sum((r) => r.non2xx),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    durationSeconds: sum((r) => r.durationSeconds),
+    rps: sum((r) => r.ok) / sum((r) => r.durationSeconds),
+    p50: median((r) => r.p50),
+    p99: median((r) => r.p99),
+    statusCodes,
+  };
+}
+
+/**
+ * API.md §8.2 filters on a workspace of sizes.tagRows secrets: the first page filtered by a tag on
+ * half of them, by a tag on five of them and by name, each against the same page unfiltered. The
+ * tag index must keep each a cursor page (docs/PERFORMANCE.md, "Tag filters"), not a scan or sort.
+ * The four run in interleaved rounds (none, common, rare, name, none, …) with the median of each's
+ * rounds reported: on a shared machine, load that comes and goes then hits all four alike rather
+ * than whichever ran during it. CPU and RSS are those of the whole block.
+ */
+async function scenarioTags(ctx: Context): Promise<Row[]> {
+  const kinds: [keyof Context['paths']['tags'], string][] = [
+    ['none', `no filter (page[size]=${sizes.pageSize})`],
+    ['common', 'filter[tags.env]=prod: a tag on half of the secrets'],
+    ['rare', `filter[tags.owner]=rare: a tag on ${sizes.rareTagRows} secrets`],
+    ['name', 'filter[name]: one secret'],
+  ];
+  const rounds = quick ? 2 : 4;
+  const results = new Map<string, LoadResult[]>(kinds.map(([k]) => [k, []]));
+  begin(ctx);
+  for (let round = 0; round < rounds; round++) {
+    for (const [kind] of kinds) {
+      const r = await runLoad({
+        ...loadOpts(ctx),
+        connections: TAG_CONNECTIONS,
+        durationSeconds: Math.max(2, Math.round(sizes.durationSeconds / 2)),
+        warmupSeconds: round === 0 ? sizes.warmupSeconds : 0,
+        url: `${ctx.service.url}${ctx.paths.tags[kind]}`,
+      });
+      results.get(kind)?.push(r);
+    }
+  }
+  const rss = ctx.sampler.mark();
+  const cpu = ctx.cpu.mark();
+  const none = combineRounds(results.get('none') ?? []);
+  return kinds.map(([kind, label]) => {
+    const r = combineRounds(results.get(kind) ?? []);
+    const factor = r.p50 / none.p50;
+    const row = rowFrom(`tags: first page, ${label}`, r, ctx, {
+      relativeToBaseline: true,
+      target: kind === 'common' || kind === 'rare' ? 'p50 ≤ 1.5× unfiltered' : '',
+      met: kind === 'common' || kind === 'rare' ? factor <= 1.5 && r.non2xx + r.errors === 0 : undefined,
+      notes:
+        kind === 'none'
+          ? `${sizes.tagRows.toLocaleString('en-US')} secrets in the workspace; ${TAG_CONNECTIONS} connections, median of ${rounds} interleaved rounds`
+          : `p50 = ${factor.toFixed(2)}× the unfiltered first page`,
+    });
+    return { ...row, rss, cpu };
+  });
 }
 
 async function scenarioCreate(ctx: Context): Promise<Row> {
@@ -490,6 +574,22 @@ async function main(): Promise<void> {
         }),
       })
     : [];
+  if (only.has('tags')) {
+    await bulkInsertSecrets(pool, ring, {
+      ...ids,
+      workspaceId: ws.tags,
+      count: sizes.tagRows,
+      namePrefix: 'tagged',
+      expiresAt: new Date(Date.now() + 30 * 86_400_000),
+      tokens: (i) => ({ access_token: `at-tagged-${i}-${'x'.repeat(40)}`, refresh_token: `rt-tagged-${i}` }),
+      tags: (i) => ({
+        env: i % 2 === 0 ? 'prod' : 'dev',
+        team: `team-${i % 20}`,
+        region: `r${i % 5}`,
+        ...(i % (sizes.tagRows / sizes.rareTagRows) === 7 ? { owner: 'rare' } : {}),
+      }),
+    });
+  }
   const waveGrants = only.has('wave') ? Array.from({ length: sizes.waveRows }, () => provider.grant()) : [];
   if (only.has('wave')) {
     await bulkInsertSecrets(pool, ring, {
@@ -505,10 +605,12 @@ async function main(): Promise<void> {
     });
   }
   await pool.query('ANALYZE auth_secrets');
+  await pool.query('ANALYZE auth_secret_tags');
   seedMs = performance.now() - seedMs;
+  const seeded = listIds.length + waveGrants.length + (only.has('tags') ? sizes.tagRows : 0);
   log(
-    `seeded ${listIds.length + waveGrants.length} secrets in bulk in ${(seedMs / 1000).toFixed(1)} s ` +
-      `(${Math.round((listIds.length + waveGrants.length) / (seedMs / 1000))}/s)`,
+    `seeded ${seeded} secrets in bulk in ${(seedMs / 1000).toFixed(1)} s ` +
+      `(${Math.round(seeded / (seedMs / 1000))}/s)`,
   );
 
   const member = tenancy.member;
@@ -552,6 +654,12 @@ async function main(): Promise<void> {
       workspace: `/v2/workspaces/${ws.hot}`,
       listFirst: `/v2/workspaces/${ws.list}/secrets?page[size]=${sizes.pageSize}`,
       listDeep: `/v2/workspaces/${ws.list}/secrets?page[size]=${sizes.pageSize}&page[cursor]=${deepCursor}`,
+      tags: {
+        none: `/v2/workspaces/${ws.tags}/secrets?page[size]=${sizes.pageSize}`,
+        common: `/v2/workspaces/${ws.tags}/secrets?filter[tags.env]=prod&page[size]=${sizes.pageSize}`,
+        rare: `/v2/workspaces/${ws.tags}/secrets?filter[tags.owner]=rare&page[size]=${sizes.pageSize}`,
+        name: `/v2/workspaces/${ws.tags}/secrets?filter[name]=tagged-${Math.floor(sizes.tagRows / 2)}&page[size]=${sizes.pageSize}`,
+      },
       create: `/v2/workspaces/${ws.create}/secrets`,
       storm: `/v2/workspaces/${ws.hot}/secrets/${storm.body.data.id}/refresh`,
       stormWarmup: `/v2/workspaces/${ws.hot}/secrets/${stormWarmup.body.data.id}/refresh`,
@@ -575,6 +683,15 @@ async function main(): Promise<void> {
     );
     if (deep.body.data.length !== sizes.pageSize || deep.body.data[0].id !== rows[0]?.id)
       throw new Error('the deep cursor does not land where expected');
+  }
+
+  if (only.has('tags')) {
+    const expected = { none: sizes.pageSize, common: sizes.pageSize, rare: sizes.rareTagRows, name: 1 };
+    for (const [which, n] of Object.entries(expected) as [keyof Context['paths']['tags'], number][]) {
+      const page = await member.expect(200, 'GET', ctx.paths.tags[which]);
+      if (page.body.data.length !== n)
+        throw new Error(`tags: the ${which} page has ${page.body.data.length} secrets, not ${n}`);
+    }
   }
 
   const docFile = path.join(workDir, 'baseline-document.json');
@@ -627,6 +744,7 @@ async function main(): Promise<void> {
   if (only.has('ladder')) for (const r of await scenarioLadder(ctx)) add(r);
   add(await measureBaseline(ctx, 'middle'));
   if (only.has('list')) for (const r of await scenarioList(ctx)) add(r);
+  if (only.has('tags')) for (const r of await scenarioTags(ctx)) add(r);
   if (only.has('create')) add(await scenarioCreate(ctx));
   window.to = profileClockUs();
   add(await measureBaseline(ctx, 'after'));

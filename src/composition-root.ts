@@ -24,6 +24,12 @@ import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
+import { createConnectCallback } from './modules/connect-sessions/connect-callback.js';
+import { connectSessionRoutes } from './modules/connect-sessions/connect-session-router.js';
+import { createConnectSessionService } from './modules/connect-sessions/connect-session-service.js';
+import { createConnectSessionStore } from './modules/connect-sessions/connect-session-store.js';
+import { credentialSchemaRoutes } from './modules/credential-schemas/credential-schema-router.js';
+import { createCredentialSchemas } from './modules/credential-schemas/credential-schemas.js';
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
 import { createMembershipService } from './modules/memberships/membership-service.js';
@@ -69,6 +75,9 @@ export function wireApplication(parts: ApplicationParts): Application {
   // One Ajv instance: request bodies, and credentials (checked against the schema of the
   // auth-client's type at run time), all compile from schemas/ once.
   const schemas = createSchemaRegistry();
+  // The credentials schemas of `other` auth-clients: their own Ajv, built-ins compiled once, inline
+  // ones in a bounded cache, shared by auth-client writes and auth-secret writes.
+  const credentialSchemas = createCredentialSchemas();
   // One auth-secret store for the service and the refresher: they share its batched reads.
   const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
   const authSecrets = createAuthSecretService({
@@ -76,6 +85,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     store: secretStore,
     keyRing: parts.keyRing,
     schemas,
+    credentialSchemas,
     logger,
   });
   // Database failures are logged at a bounded rate; a new connection means the database answers again.
@@ -83,6 +93,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
+  const connectSessions = createConnectSessionStore(prisma);
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -97,6 +108,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...membershipRoutes(createMembershipService(prisma)),
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
+    ...credentialSchemaRoutes(),
     ...authcheckRoutes(policy),
     ...auditEventRoutes(createAuditEventService(prisma)),
     ...authClientRoutes(
@@ -105,11 +117,30 @@ export function wireApplication(parts: ApplicationParts): Application {
         parts.keyRing,
         { allowLoopbackHttp: config.oauthAllowLoopbackHttp },
         secretStore,
+        credentialSchemas,
       ),
     ),
     ...authSecretRoutes(authSecrets),
     ...refreshRoutes(
       createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
+    ),
+    ...connectSessionRoutes(
+      createConnectSessionService({
+        prisma,
+        store: connectSessions,
+        secrets: secretStore,
+        keyRing: parts.keyRing,
+        allowLoopbackHttp: config.oauthAllowLoopbackHttp,
+        ttlSeconds: config.connectSessionTtlSeconds,
+      }),
+      createConnectCallback({
+        prisma,
+        store: connectSessions,
+        secrets: authSecrets,
+        provider: refresh.provider,
+        keyRing: parts.keyRing,
+        logger,
+      }),
     ),
   ];
   // The OpenAPI description covers the whole table, its own route included.

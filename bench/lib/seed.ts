@@ -20,8 +20,8 @@ export interface Tenancy {
   workspaces: Record<WorkspaceName, string>;
 }
 
-export type WorkspaceName = 'list' | 'hot' | 'create' | 'wave';
-const WORKSPACES: WorkspaceName[] = ['list', 'hot', 'create', 'wave'];
+export type WorkspaceName = 'list' | 'hot' | 'create' | 'wave' | 'tags';
+const WORKSPACES: WorkspaceName[] = ['list', 'hot', 'create', 'wave', 'tags'];
 
 export interface Bootstrapped {
   tenant_id: string;
@@ -112,15 +112,23 @@ export interface BulkOptions {
   expiresAt: Date;
   /** The stored oauth2 credentials of row i. */
   tokens(i: number): { access_token: string; refresh_token: string };
+  /** The tags of row i (none when absent). */
+  tags?(i: number): Record<string, string>;
   batchSize?: number;
 }
 
+// The tags go into the column and into the tag index (auth_secret_tags) in one statement, as the
+// auth-secret store writes them.
 const INSERT = `
-  INSERT INTO auth_secrets (id, tenant_id, workspace_id, user_id, auth_client_id, auth_type, name, state,
-                            credentials_sealed, expires_at, failure_count, created_at, updated_at)
-  SELECT u.id, $1::uuid, $2::uuid, $3::uuid, $4::uuid, 'oauth2', u.name, 'ready',
-         u.sealed, $5::timestamptz, 0, now(), now()
-  FROM unnest($6::uuid[], $7::text[], $8::bytea[]) AS u(id, name, sealed)`;
+  WITH inserted AS (
+    INSERT INTO auth_secrets (id, tenant_id, workspace_id, user_id, auth_client_id, auth_type, name, state,
+                              credentials_sealed, expires_at, failure_count, tags, created_at, updated_at)
+    SELECT u.id, $1::uuid, $2::uuid, $3::uuid, $4::uuid, 'oauth2', u.name, 'ready',
+           u.sealed, $5::timestamptz, 0, u.tags, now(), now()
+    FROM unnest($6::uuid[], $7::text[], $8::bytea[], $9::jsonb[]) AS u(id, name, sealed, tags)
+    RETURNING id, workspace_id, tags)
+  INSERT INTO auth_secret_tags (secret_id, workspace_id, key, value)
+  SELECT i.id, i.workspace_id, e.key, e.value FROM inserted i, jsonb_each_text(i.tags) e`;
 
 /**
  * Inserts `count` sealed oauth2 secrets. Sealing (CPU, this process) and inserting (PostgreSQL's
@@ -136,12 +144,14 @@ export async function bulkInsertSecrets(pool: pg.Pool, ring: KeyRing, opts: Bulk
     const ids: string[] = [];
     const names: string[] = [];
     const sealed: Buffer[] = [];
+    const tags: string[] = [];
     for (let i = start; i < start + n; i++) {
       const id = randomUUID7();
       const row = { tenantId: opts.tenantId, workspaceId: opts.workspaceId, id };
       ids.push(id);
       names.push(`${opts.namePrefix}-${i}`);
       sealed.push(sealCredentials(ring, row, opts.tokens(i)));
+      tags.push(JSON.stringify(opts.tags?.(i) ?? {}));
     }
     all.push(...ids);
     while (inFlight.size >= 2) await Promise.race(inFlight);
@@ -155,6 +165,7 @@ export async function bulkInsertSecrets(pool: pg.Pool, ring: KeyRing, opts: Bulk
         ids,
         names,
         sealed,
+        tags,
       ])
       .finally(() => inFlight.delete(write));
     inFlight.add(write);

@@ -14,6 +14,7 @@ import { createSchemaRegistry } from '../../src/http/validation/schema-registry.
 import { authSecretSpec } from '../../src/modules/auth-secrets/auth-secret-serializer.js';
 import { createAuthSecretService } from '../../src/modules/auth-secrets/auth-secret-service.js';
 import { createAuthSecretStore } from '../../src/modules/auth-secrets/auth-secret-store.js';
+import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import { createAccessPolicy } from '../../src/permissions/access-policy.js';
 
 export interface StageInput {
@@ -76,6 +77,7 @@ export async function measureStages(input: StageInput): Promise<string> {
       prisma,
       keyRing: input.ring,
       schemas: createSchemaRegistry(),
+      credentialSchemas: createCredentialSchemas(),
       logger: pino({ level: 'silent' }),
     });
     const principal = await authenticate(input.authorization);

@@ -22,7 +22,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -78,7 +80,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -134,7 +138,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -192,7 +198,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -258,7 +266,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -368,7 +378,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -429,7 +441,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -539,7 +553,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -634,7 +650,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -743,7 +761,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -877,7 +897,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -987,7 +1009,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1124,7 +1148,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1234,7 +1260,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1371,7 +1399,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1429,7 +1459,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1448,6 +1480,129 @@ export interface paths {
                     };
                     content: {
                         "application/vnd.api+json": components["schemas"]["permission-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/credential-schemas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Any valid API key. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "audit-event"?: string;
+                    };
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["credential-schema-collection-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/credential-schemas/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Any valid API key. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "audit-event"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    name: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["credential-schema-document"];
                     };
                 };
                 400: components["responses"]["error-400"];
@@ -1536,7 +1691,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1551,7 +1706,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1619,7 +1776,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1675,7 +1834,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1690,7 +1849,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1758,7 +1919,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1827,7 +1990,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1937,7 +2102,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2072,6 +2239,9 @@ export interface paths {
                         auth_client?: string;
                         /** @enum {string} */
                         state?: "ready" | "error";
+                        name?: string;
+                    } & {
+                        [key: string]: string;
                     };
                     /** @description Related resources to include, comma-separated: auth-client, user, workspace. */
                     include?: string;
@@ -2085,7 +2255,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -2197,7 +2369,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2363,6 +2537,193 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/workspaces/{workspace}/connect-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `workspaces.auth_secret.create` in the workspace (a workspace the caller cannot see is a 404). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspace: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/vnd.api+json": components["schemas"]["connect-session-create"];
+                    "application/json": components["schemas"]["connect-session-create"];
+                };
+            };
+            responses: {
+                /** @description Created: `Location` is the new resource's `links.self` */
+                201: {
+                    headers: {
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["connect-session-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                413: components["responses"]["error-413"];
+                415: components["responses"]["error-415"];
+                422: components["responses"]["error-422"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/connect-sessions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `workspaces.auth_secret.create` in the workspace (a workspace the caller cannot see is a 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "audit-event"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["connect-session-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/oauth/callback": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description No authentication. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Any query parameters: the route reads the ones it knows and ignores the others. */
+                    parameters?: {
+                        [key: string]: string;
+                    };
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                    };
+                };
+                /** @description See `Location` */
+                303: {
+                    headers: {
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Malformed document, or an unknown or invalid query parameter */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/html": string;
+                        "application/vnd.api+json": components["schemas"]["jsonapi.errorDocument"];
+                    };
+                };
+                406: components["responses"]["error-406"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/openapi.json": {
         parameters: {
             query?: never;
@@ -2384,7 +2745,9 @@ export interface paths {
                         role?: string;
                         permission?: string;
                         "auth-client"?: string;
+                        "credential-schema"?: string;
                         "auth-secret"?: string;
+                        "connect-session"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2452,15 +2815,24 @@ export interface components {
         "auth-client-common.clientSecret": string;
         "auth-client-common.scopes": string[];
         /** @enum {string} */
-        "auth-client-common.authMethod": "client_secret_basic" | "client_secret_post";
+        "auth-client-common.authMethod": "client_secret_basic" | "client_secret_post" | "none";
+        /** @description client_secret is required unless auth_method is none (a public client). redirect_uri is read-only: as an unknown member here it is refused (422). */
         "auth-client-common.oauth2Create": {
             client_id: components["schemas"]["auth-client-common.clientId"];
-            client_secret: components["schemas"]["auth-client-common.clientSecret"];
+            client_secret?: components["schemas"]["auth-client-common.clientSecret"];
             token_url: components["schemas"]["auth-client-common.url"];
             /** Format: uri */
             authorize_url?: string | null;
             scopes?: components["schemas"]["auth-client-common.scopes"];
             auth_method?: components["schemas"]["auth-client-common.authMethod"];
+            grant_type?: components["schemas"]["auth-client-common.grantType"];
+            authorize_params?: components["schemas"]["auth-client-common.extraParams"];
+            token_params?: components["schemas"]["auth-client-common.extraParams"];
+            refresh_params?: components["schemas"]["auth-client-common.extraParams"];
+            default_expires_in?: components["schemas"]["auth-client-common.defaultExpiresIn"];
+            refresh_margin_seconds?: components["schemas"]["auth-client-common.refreshMarginSeconds"];
+            refresh_every_seconds?: components["schemas"]["auth-client-common.refreshEverySeconds"];
+            revocation_url?: components["schemas"]["auth-client-common.optionalUrl"];
         };
         /** @description PATCH: members are merged one by one; null is only valid for `other` clients (checked in the service). */
         "auth-client-common.oauth2Update": {
@@ -2471,9 +2843,31 @@ export interface components {
             authorize_url?: string | null;
             scopes?: components["schemas"]["auth-client-common.scopes"];
             auth_method?: components["schemas"]["auth-client-common.authMethod"];
+            grant_type?: components["schemas"]["auth-client-common.grantType"];
+            authorize_params?: components["schemas"]["auth-client-common.extraParams"];
+            token_params?: components["schemas"]["auth-client-common.extraParams"];
+            refresh_params?: components["schemas"]["auth-client-common.extraParams"];
+            default_expires_in?: components["schemas"]["auth-client-common.defaultExpiresIn"];
+            refresh_margin_seconds?: components["schemas"]["auth-client-common.refreshMarginSeconds"];
+            refresh_every_seconds?: components["schemas"]["auth-client-common.refreshEverySeconds"];
+            revocation_url?: components["schemas"]["auth-client-common.optionalUrl"];
         } | null;
         /** @description common#/definitions/name, minus U+0000, which PostgreSQL text columns cannot store. */
         "auth-client-common.name": components["schemas"]["common.name"] & string;
+        /** @enum {string} */
+        "auth-client-common.grantType": "authorization_code" | "client_credentials";
+        /** @description Extra string parameters for one kind of request (names the protocol sets itself are refused by the service, src/modules/auth-clients/extra-params.ts). null = none. */
+        "auth-client-common.extraParams": {
+            [key: string]: string;
+        } | null;
+        /** Format: uri */
+        "auth-client-common.optionalUrl": string | null;
+        /** @description Seconds to assume when a token response has no expires_in; null: lifetime unknown. */
+        "auth-client-common.defaultExpiresIn": number | null;
+        /** @description Renew this long before expiry (overrides REFRESH_AHEAD_SECONDS); null: the service default. */
+        "auth-client-common.refreshMarginSeconds": number | null;
+        /** @description Renew at least this often, even far from expiry; null: only before expiry. */
+        "auth-client-common.refreshEverySeconds": number | null;
         /** @description POST /v2/tenants/{tenant}/auth-clients. `oauth2` is required for oauth2 clients and not allowed for `other` ones. */
         "auth-client-create": {
             data: {
@@ -2484,6 +2878,7 @@ export interface components {
                     auth_type: components["schemas"]["auth-client-common.authType"];
                     /** @description Validated by the auth_type branches below. */
                     oauth2?: Record<string, unknown> | null;
+                    credentials_schema?: components["schemas"]["credentials-schema"];
                 } & (unknown & unknown);
                 relationships?: Record<string, unknown>;
             };
@@ -2499,6 +2894,7 @@ export interface components {
                     name?: components["schemas"]["auth-client-common.name"];
                     auth_type?: components["schemas"]["auth-client-common.authType"];
                     oauth2?: components["schemas"]["auth-client-common.oauth2Update"];
+                    credentials_schema?: components["schemas"]["credentials-schema"];
                 };
                 relationships?: Record<string, unknown>;
             };
@@ -2512,6 +2908,12 @@ export interface components {
         /** @description common#/definitions/name, minus U+0000, which PostgreSQL text columns cannot store. */
         "auth-secret-common.name": components["schemas"]["common.name"] & components["schemas"]["auth-secret-common.noNul"];
         "auth-secret-common.noNul": string;
+        /** @description API.md §8.2: free text, never credentials (stored and returned in plain). null clears it. */
+        "auth-secret-common.description": string | null;
+        /** @description API.md §8.2: at most 50 string values of at most 256 characters, keys of 1 to 64 characters from A-Z a-z 0-9 _ . : - (the same pattern filter[tags.KEY] accepts). Replaced as a whole on PATCH. Values may be empty; U+0000 cannot be stored. */
+        "auth-secret-common.tags": {
+            [key: string]: string;
+        };
         /** @description POST /v2/workspaces/{workspace}/secrets. */
         "auth-secret-create": {
             data: {
@@ -2522,6 +2924,8 @@ export interface components {
                     state: components["schemas"]["auth-secret-common.state"];
                     error?: components["schemas"]["auth-secret-common.error"];
                     credentials: components["schemas"]["auth-secret-common.credentials"];
+                    description?: components["schemas"]["auth-secret-common.description"];
+                    tags?: components["schemas"]["auth-secret-common.tags"];
                 };
                 /** @description The auth-client relationship is required, under either of its names (`auth_client` is an alias). workspace and user are read-only. */
                 relationships: {
@@ -2542,6 +2946,8 @@ export interface components {
                     state?: components["schemas"]["auth-secret-common.state"];
                     error?: components["schemas"]["auth-secret-common.error"];
                     credentials?: components["schemas"]["auth-secret-common.credentials"];
+                    description?: components["schemas"]["auth-secret-common.description"];
+                    tags?: components["schemas"]["auth-secret-common.tags"];
                 };
                 /** @description Only the auth-client may change (`auth_client` is an alias); workspace and user are read-only. */
                 relationships?: {
@@ -2581,6 +2987,31 @@ export interface components {
             data: components["schemas"]["common.resourceIdentifier"];
         };
         "common.documentMeta": Record<string, unknown>;
+        /** @description POST /v2/workspaces/{workspace}/connect-sessions (API.md §10.2). The URL rules of return_url (https, loopback http when allowed, no private address) and what the auth-client and auth-secret must be are checked in src/modules/connect-sessions/connect-session-service.ts. */
+        "connect-session-create": {
+            data: {
+                type: string;
+                id?: string;
+                attributes: {
+                    /** @description The name of the auth-secret the session creates (ignored when it re-authorizes one). */
+                    name: components["schemas"]["auth-secret-common.name"];
+                    /** @description Scopes for this connection instead of the auth-client's. */
+                    scopes?: components["schemas"]["auth-client-common.scopes"];
+                    /**
+                     * Format: uri
+                     * @description Where the browser goes after the callback; null or absent: a small page of this service.
+                     */
+                    return_url?: string | null;
+                };
+                relationships: {
+                    "auth-client": components["schemas"]["common.toOne"];
+                    /** @description An auth-secret of the same auth-client to re-authorize instead of creating one (needs workspaces.auth_secret.edit). */
+                    "auth-secret"?: components["schemas"]["common.toOne"];
+                };
+            };
+            meta?: components["schemas"]["common.documentMeta"];
+            jsonapi?: Record<string, unknown>;
+        };
         /** @description Credentials of an auth-secret whose auth-client is oauth2 (API.md §4): exactly these three members. expires_in is whole seconds, an integer or a string of digits (normalised to an integer); the upper bound of digit strings is checked in src/modules/auth-secrets/credentials.ts. */
         "credentials-oauth2": {
             access_token: string;
@@ -2589,6 +3020,8 @@ export interface components {
         };
         /** @description Credentials of an auth-secret whose auth-client is `other`: any JSON object. Its size (64 KiB serialised) and nesting depth (16) are bounded in src/modules/auth-secrets/credentials.ts, iteratively, before anything recursive touches the value. */
         "credentials-other": Record<string, unknown>;
+        /** @description credentials_schema of an `other` auth-client (API.md §8.3): null (any JSON object), the name of a built-in schema (GET /v2/credential-schemas), or an inline JSON Schema object. Whether the name exists, and the inline schema's keywords (a closed list), size (16 KiB), nesting and validity, are checked in src/modules/credential-schemas/credentials-schema-rules.ts; oauth2 clients take none (auth-client-service.ts). */
+        "credentials-schema": string | Record<string, unknown> | null;
         "membership-create": {
             data: {
                 type: string;
@@ -2752,12 +3185,37 @@ export interface components {
                     client_id?: string;
                     client_secret_set?: boolean;
                     /** Format: uri */
-                    token_url?: string;
+                    token_url?: string | null;
                     /** Format: uri */
                     authorize_url?: string | null;
                     scopes?: string[];
                     /** @enum {string|null} */
-                    auth_method?: "client_secret_basic" | "client_secret_post" | null;
+                    auth_method?: "client_secret_basic" | "client_secret_post" | "none" | null;
+                    /** @enum {string|null} */
+                    grant_type?: "authorization_code" | "client_credentials" | null;
+                    authorize_params?: {
+                        [key: string]: string;
+                    };
+                    token_params?: {
+                        [key: string]: string;
+                    };
+                    refresh_params?: {
+                        [key: string]: string;
+                    };
+                    default_expires_in?: number | null;
+                    refresh_margin_seconds?: number | null;
+                    refresh_every_seconds?: number | null;
+                    /** Format: uri */
+                    revocation_url?: string | null;
+                    /**
+                     * Format: uri
+                     * @description Read-only: the callback URL to register at the provider (API.md §10.2).
+                     */
+                    redirect_uri?: string;
+                } | null;
+                /** @description `other` clients: the name of a built-in credential schema, an inline JSON Schema, or null (any object). Always null for oauth2 clients. */
+                credentials_schema?: string | {
+                    [key: string]: unknown;
                 } | null;
                 created_at?: components["schemas"]["jsonapi.timestamp"];
                 updated_at?: components["schemas"]["jsonapi.timestamp"];
@@ -2787,6 +3245,10 @@ export interface components {
                 /** @enum {string} */
                 state?: "ready" | "error";
                 error?: string | null;
+                description?: string | null;
+                tags?: {
+                    [key: string]: string;
+                };
                 /** @description oauth2: `access_token`, `refresh_token`, `expires_in` (seconds left); other: the object stored. Null when they cannot be decrypted; absent without workspaces.auth_secret.reveal. */
                 credentials?: {
                     [key: string]: unknown;
@@ -2824,6 +3286,84 @@ export interface components {
                     };
                     links: components["schemas"]["jsonapi.relationshipLinks"];
                 };
+            };
+            links: components["schemas"]["jsonapi.resourceLinks"];
+        };
+        /** @description One authorization-code flow with PKCE (API.md §10.2). `authorize_url` is shown once, in the response to its creation. */
+        "connect-session-resource": {
+            /** @constant */
+            type: "connect-session";
+            /** Format: uuid */
+            id: string;
+            /** @description Every attribute the type has; a sparse fieldset (`fields[TYPE]`) or a missing permission leaves some out. */
+            attributes?: {
+                name?: string;
+                /** @enum {string} */
+                status?: "pending" | "completed" | "failed";
+                error?: string | null;
+                scopes?: string[];
+                /** Format: uri */
+                return_url?: string | null;
+                /** Format: uri */
+                authorize_url?: string;
+                expires_at?: components["schemas"]["jsonapi.timestamp"];
+                created_at?: components["schemas"]["jsonapi.timestamp"];
+                updated_at?: components["schemas"]["jsonapi.timestamp"];
+            };
+            relationships?: {
+                workspace?: {
+                    data: {
+                        /** @constant */
+                        type: "workspace";
+                        /** Format: uuid */
+                        id: string;
+                    };
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+                user?: {
+                    data: {
+                        /** @constant */
+                        type: "user";
+                        /** Format: uuid */
+                        id: string;
+                    };
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+                "auth-client"?: {
+                    data: {
+                        /** @constant */
+                        type: "auth-client";
+                        /** Format: uuid */
+                        id: string;
+                    };
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+                "auth-secret"?: {
+                    data: {
+                        /** @constant */
+                        type: "auth-secret";
+                        /** Format: uuid */
+                        id: string;
+                    } | null;
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+            };
+            links: components["schemas"]["jsonapi.resourceLinks"];
+        };
+        /** @description A built-in credential schema for `other` auth-clients (API.md §8.3); its id is its name. */
+        "credential-schema-resource": {
+            /** @constant */
+            type: "credential-schema";
+            id: string;
+            /** @description Every attribute the type has; a sparse fieldset (`fields[TYPE]`) or a missing permission leaves some out. */
+            attributes?: {
+                title?: string;
+                /** @description A JSON Schema the credentials must fit. */
+                schema?: {
+                    [key: string]: unknown;
+                };
+                created_at?: components["schemas"]["jsonapi.timestamp"];
+                updated_at?: components["schemas"]["jsonapi.timestamp"];
             };
             links: components["schemas"]["jsonapi.resourceLinks"];
         };
@@ -3133,6 +3673,18 @@ export interface components {
             data: components["schemas"]["auth-client-resource"][];
             included?: components["schemas"]["tenant-resource"][];
         };
+        "credential-schema-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["credential-schema-resource"];
+        };
+        "credential-schema-collection-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["credential-schema-resource"][];
+        };
         "auth-secret-document": {
             jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
             links?: components["schemas"]["jsonapi.documentLinks"];
@@ -3146,6 +3698,20 @@ export interface components {
             meta?: components["schemas"]["jsonapi.meta"];
             data: components["schemas"]["auth-secret-resource"][];
             included?: (components["schemas"]["workspace-resource"] | components["schemas"]["user-resource"] | components["schemas"]["auth-client-resource"])[];
+        };
+        "connect-session-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["connect-session-resource"];
+            included?: (components["schemas"]["workspace-resource"] | components["schemas"]["user-resource"] | components["schemas"]["auth-client-resource"] | components["schemas"]["auth-secret-resource"])[];
+        };
+        "connect-session-collection-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["connect-session-resource"][];
+            included?: (components["schemas"]["workspace-resource"] | components["schemas"]["user-resource"] | components["schemas"]["auth-client-resource"] | components["schemas"]["auth-secret-resource"])[];
         };
         "audit-event-document": {
             jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];

@@ -21,6 +21,8 @@ export interface Config {
   encryptionKeys: string | undefined;
   oauthAllowLoopbackHttp: boolean;
   oauthTimeoutMs: number;
+  /** How long a connect session's authorization URL can be completed (API.md §10.2: 10 minutes). */
+  connectSessionTtlSeconds: number;
   refreshAheadSeconds: number;
   refreshConcurrency: number;
   refreshPollSeconds: number;
@@ -100,6 +102,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     encryptionKeys: v.ENCRYPTION_KEYS,
     oauthAllowLoopbackHttp: v.OAUTH_ALLOW_LOOPBACK_HTTP,
     oauthTimeoutMs: v.OAUTH_TIMEOUT_MS,
+    connectSessionTtlSeconds: v.CONNECT_SESSION_TTL_SECONDS,
     refreshAheadSeconds: v.REFRESH_AHEAD_SECONDS,
     refreshConcurrency: v.REFRESH_CONCURRENCY,
     refreshPollSeconds: v.REFRESH_POLL_SECONDS,

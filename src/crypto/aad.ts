@@ -22,6 +22,18 @@ export function authSecretAad({ tenantId, workspaceId, id }: AuthSecretAadParts)
   return `auth-secret:${tenantId}:${workspaceId}:${id}`;
 }
 
+export interface ConnectSessionAadParts {
+  readonly tenantId: string;
+  readonly workspaceId: string;
+  readonly id: string;
+}
+
+/** AAD for connect_sessions.code_verifier_sealed (the PKCE verifier of one authorization request). */
+export function connectSessionAad({ tenantId, workspaceId, id }: ConnectSessionAadParts): string {
+  check({ tenantId, workspaceId, id });
+  return `connect-session:${tenantId}:${workspaceId}:${id}`;
+}
+
 /** AAD for auth_clients.client_secret_sealed. */
 export function authClientAad({ tenantId, id }: AuthClientAadParts): string {
   check({ tenantId, id });

@@ -9,7 +9,7 @@ import { ApiError, type ApiErrorItem, badRequest, notFound } from '../errors/api
 import type { AccessPolicy } from '../permissions/access-policy.js';
 import { baseUrlFor, createLinks } from './jsonapi/links.js';
 import { parseQuery } from './jsonapi/query.js';
-import { sendDocument } from './jsonapi/send.js';
+import { sendDocument, sendHtml } from './jsonapi/send.js';
 import { receivedAtOf, requestIdOf, setPrincipal, setRoute } from './request-locals.js';
 import type { AnyRoute, UserContext, WorkspaceContext } from './route-table.js';
 import type { SchemaRegistry } from './validation/schema-registry.js';
@@ -51,7 +51,8 @@ export function mountRoutes(routes: AnyRoute[], deps: RouteDependencies): Reques
           // Answered already (the request deadline's 504): nothing more may be written.
           if (res.headersSent) return;
           for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
-          if (result.document === undefined) res.status(result.status).end();
+          if (result.html !== undefined) sendHtml(res, result.status, result.html);
+          else if (result.document === undefined) res.status(result.status).end();
           else sendDocument(res, result.status, result.document, result.mediaType);
         })
         .catch(next);

@@ -95,6 +95,8 @@ export type ContextFor<A extends Access, Body = undefined> = A extends Workspace
 export interface HttpResult {
   status: number;
   document?: unknown;
+  /** An HTML page instead of a document: only the OAuth callback, which a browser follows. */
+  html?: string;
   headers?: Record<string, string>;
   /** Content-Type of `document` when it is not a JSON:API document (the OpenAPI description). */
   mediaType?: string;

@@ -1,12 +1,12 @@
-// The one place that talks to OAuth2 providers: the refresh_token grant through simple-oauth2,
-// behind the outbound guard, with one deadline for the whole call (DNS included), no redirects
+// The one place that talks to OAuth2 providers: the refresh_token and authorization_code grants
+// through simple-oauth2, behind the outbound guard, with one deadline for the whole call (DNS included), no redirects
 // and a bounded response body. Errors come out as ProviderError; tokens never reach a log line
 // or an error message from here.
 import { createRequire } from 'node:module';
 import { AuthorizationCode } from 'simple-oauth2';
 import { classifyProviderFailure } from './classify-provider-failure.js';
 import { credentialSpellings } from './credential-redaction.js';
-import { resolveTokenEndpoint } from './outbound-guard.js';
+import { type ResolvedEndpoint, resolveTokenEndpoint } from './outbound-guard.js';
 import { ProviderError } from './provider-error.js';
 import type { RefreshMetrics } from './refresh-metrics.js';
 
@@ -25,11 +25,16 @@ export function silenceSimpleOauth2Debug(): void {
 }
 silenceSimpleOauth2Debug();
 
-export interface RefreshGrantRequest {
-  tokenUrl: string;
+/** How the client authenticates at the provider (API.md §3, §10.1). */
+export interface ClientAuthentication {
   clientId: string;
+  /** Unused (may be empty) with auth method `none`. */
   clientSecret: string;
-  authMethod: 'client_secret_basic' | 'client_secret_post';
+  authMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+}
+
+export interface RefreshGrantRequest extends ClientAuthentication {
+  tokenUrl: string;
   refreshToken: string;
   /** Never sent; known only so that a provider echoing it cannot put it into an error text. */
   accessToken?: string | undefined;
@@ -43,8 +48,21 @@ export interface ProviderTokens {
   expiresAt: Date | null;
 }
 
+/** The authorization_code grant (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5). */
+export interface CodeGrantRequest extends ClientAuthentication {
+  tokenUrl: string;
+  code: string;
+  codeVerifier: string;
+  /** Exactly the redirect_uri of the authorization request. */
+  redirectUri: string;
+  /** The client's token_params; names the protocol sets were refused when they were written. */
+  extraParams: Record<string, string>;
+}
+
 export interface ProviderClient {
   refresh(request: RefreshGrantRequest): Promise<ProviderTokens>;
+  /** The tokens for an authorization code, through the same guard, deadline and size cap as refresh. */
+  exchangeCode(request: CodeGrantRequest): Promise<ProviderTokens>;
 }
 
 export interface ProviderClientOptions {
@@ -56,27 +74,44 @@ export interface ProviderClientOptions {
 
 export function createProviderClient(opts: ProviderClientOptions): ProviderClient {
   const now = opts.now ?? Date.now;
+
+  /**
+   * One provider call: its deadline, its failure as a ProviderError whose text holds none of
+   * `secrets` (in any spelling), and its latency in the metrics.
+   */
+  async function guarded(work: Promise<ProviderTokens>, secrets: string[]): Promise<ProviderTokens> {
+    const started = now();
+    let outcome = 'success';
+    try {
+      return await withDeadline(work, opts.timeoutMs);
+    } catch (err) {
+      const error = classifyProviderFailure(err, secrets);
+      outcome = error.kind;
+      throw error;
+    } finally {
+      opts.metrics?.providerLatency.observe({ outcome }, (now() - started) / 1000);
+    }
+  }
+
   return {
-    async refresh(request) {
-      const started = now();
-      let outcome = 'success';
-      try {
-        return await withDeadline(call(request, opts, now), opts.timeoutMs);
-      } catch (err) {
-        const error = classifyProviderFailure(
-          err,
-          credentialSpellings({
-            clientId: request.clientId,
-            clientSecret: request.clientSecret,
-            tokens: [request.refreshToken, request.accessToken],
-          }),
-        );
-        outcome = error.kind;
-        throw error;
-      } finally {
-        opts.metrics?.providerLatency.observe({ outcome }, (now() - started) / 1000);
-      }
-    },
+    refresh: (request) =>
+      guarded(
+        call(request, opts, now),
+        credentialSpellings({
+          clientId: request.clientId,
+          clientSecret: request.clientSecret,
+          tokens: [request.refreshToken, request.accessToken],
+        }),
+      ),
+    exchangeCode: (request) =>
+      guarded(
+        exchange(request, opts, now),
+        credentialSpellings({
+          clientId: request.clientId,
+          clientSecret: request.authMethod === 'none' ? undefined : request.clientSecret,
+          tokens: [request.code, request.codeVerifier],
+        }),
+      ),
   };
 }
 
@@ -84,22 +119,73 @@ async function call(request: RefreshGrantRequest, opts: ProviderClientOptions, n
   const deadline = now() + opts.timeoutMs;
   const endpoint = await resolveTokenEndpoint(request.tokenUrl, { allowLoopback: opts.allowLoopback });
   const oauth = new AuthorizationCode({
-    client: { id: request.clientId, secret: request.clientSecret },
+    ...clientConfig(request),
     auth: { tokenHost: endpoint.url.origin, tokenPath: `${endpoint.url.pathname}${endpoint.url.search}` },
-    options: { authorizationMethod: request.authMethod === 'client_secret_post' ? 'body' : 'header' },
   });
   const current = oauth.createToken({ refresh_token: request.refreshToken });
-  const refreshed = await current.refresh({}, {
+  const refreshed = await current.refresh({}, httpOptions(endpoint, deadline, now));
+  // Taken before anything else happens: expires_in counts from the provider's answer.
+  const receivedAt = now();
+  return parseTokenResponse(refreshed.token as Record<string, unknown>, receivedAt);
+}
+
+async function exchange(request: CodeGrantRequest, opts: ProviderClientOptions, now: () => number) {
+  const deadline = now() + opts.timeoutMs;
+  const endpoint = await resolveTokenEndpoint(request.tokenUrl, { allowLoopback: opts.allowLoopback });
+  const oauth = new AuthorizationCode({
+    ...clientConfig(request),
+    auth: { tokenHost: endpoint.url.origin, tokenPath: `${endpoint.url.pathname}${endpoint.url.search}` },
+  });
+  // The client's extra parameters first: the protocol's own always win.
+  const params = {
+    ...request.extraParams,
+    code: request.code,
+    redirect_uri: request.redirectUri,
+    code_verifier: request.codeVerifier,
+  };
+  const token = await oauth.getToken(params, httpOptions(endpoint, deadline, now) as never);
+  const receivedAt = now();
+  return parseTokenResponse(token.token as Record<string, unknown>, receivedAt);
+}
+
+/** Wreck's options for one token request: the remaining deadline, the size cap, no redirects. */
+function httpOptions(endpoint: ResolvedEndpoint, deadline: number, now: () => number) {
+  return {
     timeout: Math.max(1, deadline - now()),
     maxBytes: MAX_TOKEN_RESPONSE_BYTES,
     // 0, not false: with false Wreck hands a 3xx back as if it were the answer.
     redirects: 0,
     // Connect to the address the guard checked, not to whatever DNS says a moment later.
     lookup: endpoint.lookup,
-  } as never);
-  // Taken before anything else happens: expires_in counts from the provider's answer.
-  const receivedAt = now();
-  return parseTokenResponse(refreshed.token as Record<string, unknown>, receivedAt);
+  } as never;
+}
+
+/**
+ * simple-oauth2's client settings for an auth method. It knows only header (Basic) and body
+ * authentication, and in the body always writes both `idParamName` and `secretParamName`, the id
+ * first. A public client (`none`, RFC 6749 §2.1) must send its client_id and nothing else: naming the
+ * id's parameter as the secret's too, with the id as the value, makes the second write repeat the
+ * first, so the request carries `client_id` alone (test/refresh/provider-client.test.ts checks the
+ * request the provider saw).
+ */
+export function clientConfig(auth: ClientAuthentication) {
+  if (auth.authMethod === 'none') {
+    return {
+      client: {
+        id: auth.clientId,
+        secret: auth.clientId,
+        idParamName: 'client_id',
+        secretParamName: 'client_id',
+      },
+      options: { authorizationMethod: 'body' as const },
+    };
+  }
+  return {
+    client: { id: auth.clientId, secret: auth.clientSecret },
+    options: {
+      authorizationMethod: auth.authMethod === 'client_secret_post' ? ('body' as const) : ('header' as const),
+    },
+  };
 }
 
 /** Validates a token response (RFC 6749 §5.1); simple-oauth2 checks nothing. */

@@ -7,7 +7,7 @@ import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
-import { createProviderClient } from './provider-client.js';
+import { createProviderClient, type ProviderClient } from './provider-client.js';
 import { localCoordinator, redisCoordinator } from './refresh-lease.js';
 import { createRefreshMetrics } from './refresh-metrics.js';
 import { createRefreshService, type RefreshService } from './refresh-service.js';
@@ -31,6 +31,8 @@ export interface RefreshModuleOptions {
 export interface RefreshModule {
   store: RefreshStore;
   service: RefreshService;
+  /** The one provider client (outbound guard, timeout, size cap): connect sessions exchange codes with it. */
+  provider: ProviderClient;
   /** A worker for this process (not started); tests may override its tuning. */
   createWorker(tuning?: Partial<WorkerTuning>): RefreshWorker;
 }
@@ -73,6 +75,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
   return {
     store,
     service,
+    provider,
     createWorker: (tuning = {}) =>
       new RefreshWorker({
         store,

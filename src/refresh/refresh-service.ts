@@ -82,14 +82,19 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
     const credentials = openCredentials(deps.keyRing, secret);
     const oldRefreshToken = typeof credentials.refresh_token === 'string' ? credentials.refresh_token : '';
     try {
-      if (!client.tokenUrl || !client.clientId || !client.clientSecretSealed) {
+      const authMethod = client.authMethod ?? 'client_secret_basic';
+      const publicClient = authMethod === 'none';
+      if (!client.tokenUrl || !client.clientId || (!publicClient && !client.clientSecretSealed)) {
         throw new ProviderError('invalid_response', 'The auth-client has no complete oauth2 configuration.');
       }
       const tokens = await deps.provider.refresh({
         tokenUrl: client.tokenUrl,
         clientId: client.clientId,
-        clientSecret: openClientSecret(deps.keyRing, client, client.clientSecretSealed),
-        authMethod: client.authMethod ?? 'client_secret_basic',
+        clientSecret:
+          publicClient || !client.clientSecretSealed
+            ? ''
+            : openClientSecret(deps.keyRing, client, client.clientSecretSealed),
+        authMethod,
         refreshToken: oldRefreshToken,
         accessToken: typeof credentials.access_token === 'string' ? credentials.access_token : undefined,
       });

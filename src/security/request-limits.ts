@@ -3,10 +3,16 @@
 // query parser then only ever walk small, shallow inputs. Limits far above anything the API needs.
 import type { NextFunction, Request, Response } from 'express';
 import { ApiError, badRequest, invalidParameter } from '../errors/api-error.js';
+import { OAUTH_CALLBACK_PATH } from '../modules/auth-clients/oauth-callback.js';
 
 export const MAX_QUERY_PARAMETERS = 30;
 export const MAX_QUERY_VALUE_LENGTH = 1024;
 export const MAX_JSON_DEPTH = 32;
+/**
+ * The OAuth callback carries what the provider chose: authorization codes of some providers (Azure
+ * AD's run past 1 KiB) and long `error_description` texts. The state is still checked exactly.
+ */
+export const MAX_CALLBACK_QUERY_VALUE_LENGTH = 8192;
 
 /** 400 when the query string has too many parameters or an overlong name or value. */
 export function limitQuery(req: Request, _res: Response, next: NextFunction): void {
@@ -30,25 +36,27 @@ export function limitQuery(req: Request, _res: Response, next: NextFunction): vo
     return;
   }
   const problems: ApiError[] = [];
+  const maxLength =
+    req.path === OAUTH_CALLBACK_PATH ? MAX_CALLBACK_QUERY_VALUE_LENGTH : MAX_QUERY_VALUE_LENGTH;
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
     const rawValue = eq === -1 ? '' : pair.slice(eq + 1);
     // Raw (still percent-encoded) lengths bound the decoded ones; only decode to name the parameter.
-    if (rawName.length > MAX_QUERY_VALUE_LENGTH || rawValue.length > 3 * MAX_QUERY_VALUE_LENGTH) {
+    if (rawName.length > MAX_QUERY_VALUE_LENGTH || rawValue.length > 3 * maxLength) {
       const name = safeDecode(rawName).slice(0, 64);
       problems.push(
         invalidParameter(
           name,
-          `Query parameter names and values are limited to ${MAX_QUERY_VALUE_LENGTH} characters.`,
+          `Query parameter names and values are limited to ${maxLength} characters.`,
           'query_parameter_too_long',
         ),
       );
-    } else if (safeDecode(rawValue).length > MAX_QUERY_VALUE_LENGTH) {
+    } else if (safeDecode(rawValue).length > maxLength) {
       problems.push(
         invalidParameter(
           safeDecode(rawName),
-          `Query parameter values are limited to ${MAX_QUERY_VALUE_LENGTH} characters.`,
+          `Query parameter values are limited to ${maxLength} characters.`,
           'query_parameter_too_long',
         ),
       );

@@ -14,6 +14,7 @@ import {
 import type { AuthSecretRow } from '../../src/modules/auth-secrets/auth-secret-store.js';
 import { WITHHELD } from '../../src/modules/auth-secrets/credential-disclosure.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { createCredentialSchemas } from '../../src/modules/credential-schemas/credential-schemas.js';
 import type { CallerWorkspace } from '../../src/permissions/access-policy.js';
 import {
   ALL_WORKSPACE_PERMISSIONS,
@@ -72,6 +73,7 @@ function setup() {
     store,
     keyRing,
     schemas: createSchemaRegistry(),
+    credentialSchemas: createCredentialSchemas(),
     logger: pino({ level: 'silent' }),
   });
   return { store, secrets };

@@ -101,13 +101,18 @@ describe('auth-secrets: routes (API.md §4)', () => {
     assert.deepEqual(Object.keys(data.attributes).sort(), [
       'created_at',
       'credentials',
+      'description',
       'error',
       'expires_at',
       'name',
       'refreshed_at',
       'state',
+      'tags',
       'updated_at',
     ]);
+    // API.md §8.2 defaults.
+    assert.equal(data.attributes.description, null);
+    assert.deepEqual(data.attributes.tags, {});
     assert.equal(data.attributes.name, 'Auth secret');
     assert.equal(data.attributes.state, 'error');
     assert.equal(data.attributes.error, 'Something went technical wrong');
@@ -256,11 +261,11 @@ describe('auth-secrets: routes (API.md §4)', () => {
 
     it('rejects bad query parameters with source.parameter (400)', async () => {
       const res = await get(
-        `/v2/workspaces/${listWs}/secrets?filter[user]=nope&filter[state]=done&filter[name]=x&page[size]=500&include=tenant&sort=name`,
+        `/v2/workspaces/${listWs}/secrets?filter[user]=nope&filter[state]=done&filter[nope]=x&page[size]=500&include=tenant&sort=name`,
       );
       const errors = expectError(res, 400);
       assert.deepEqual(errors.map((e) => e.source?.parameter).sort(), [
-        'filter[name]',
+        'filter[nope]',
         'filter[state]',
         'filter[user]',
         'include',

@@ -195,12 +195,14 @@ describe('OpenAPI description (API.md §12)', () => {
           `${key} path parameters`,
         );
         const query = route.query ?? {};
-        const expected = [
-          ...(query.filters ? ['filter'] : []),
-          ...(route.method === 'GET' && query.include ? ['include'] : []),
-          ...(route.method === 'GET' ? ['fields'] : []),
-          ...(query.paginated ? ['page'] : []),
-        ];
+        const expected = query.ownParameters
+          ? ['parameters']
+          : [
+              ...(query.filters || query.keyedFilters ? ['filter'] : []),
+              ...(route.method === 'GET' && query.include ? ['include'] : []),
+              ...(route.method === 'GET' ? ['fields'] : []),
+              ...(query.paginated ? ['page'] : []),
+            ];
         assert.deepEqual(names('query'), expected, `${key} query parameters`);
         if (route.body) {
           const content = operation.requestBody?.content ?? {};
@@ -223,6 +225,10 @@ describe('OpenAPI description (API.md §12)', () => {
       assert.equal(byName.filter?.style, 'deepObject');
       assert.deepEqual(byName.filter?.schema.properties?.state, { type: 'string', enum: ['ready', 'error'] });
       assert.deepEqual(byName.filter?.schema.properties?.user, { type: 'string', format: 'uuid' });
+      const [tagPattern = ''] = Object.keys(
+        (byName.filter?.schema as { patternProperties?: object } | undefined)?.patternProperties ?? {},
+      );
+      assert.ok(new RegExp(tagPattern).test('tags.env') && !new RegExp(tagPattern).test('tags.'), tagPattern);
       const include = new RegExp(byName.include?.schema.pattern ?? '');
       assert.ok(include.test('auth-client,user') && !include.test('tenant') && !include.test('user,'));
       const fields = new RegExp(

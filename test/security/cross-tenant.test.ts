@@ -10,10 +10,10 @@
 // - path parameters (:tenant, :workspace, :user, :id): one at a time, and all at once → 404, with
 //   the very same error document as for an id that does not exist (existence is not revealed);
 // - relationship ids in bodies (membership `user`, auth-secret `auth-client` and its alias
-//   `auth_client`) → 404, likewise indistinguishable from a random id; `data.id` of a PATCH
+//   `auth_client`, connect-session `auth-client` and `auth-secret`) → 404, likewise indistinguishable from a random id; `data.id` of a PATCH
 //   document sent to the caller's own resource → 409 id_mismatch, as for a random id;
-// - filter values (filter[user], filter[auth_client], filter[actor], filter[resource], and the
-//   string filters filter[email], filter[name]) → 200 with `data: []`. Decision: a filter is a
+// - filter values (filter[user], filter[auth_client], filter[actor], filter[resource], the
+//   string filters filter[email], filter[name], and filter[tags.KEY]) → 200 with `data: []`. Decision: a filter is a
 //   predicate over the collection the caller may list, not an address, so another tenant's id
 //   simply matches nothing — the same answer as for an id that does not exist; 404 (API.md §1,
 //   visibility) is for what the path addresses, and a 400/404 here would tell "not yours" apart
@@ -32,6 +32,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'mocha';
+import type { FilterKind } from '../../src/http/jsonapi/query.js';
 import type { AnyRoute } from '../../src/http/route-table.js';
 import {
   ALL_TENANT_PERMISSIONS,
@@ -70,8 +71,13 @@ const RELATIONSHIP_KINDS: Record<string, IdKind> = {
   user: 'user',
   'auth-client': 'auth-client',
   auth_client: 'auth-client',
+  'auth-secret': 'auth-secret',
 };
-const TYPE_OF_KIND: Partial<Record<IdKind, string>> = { user: 'user', 'auth-client': 'auth-client' };
+const TYPE_OF_KIND: Partial<Record<IdKind, string>> = {
+  user: 'user',
+  'auth-client': 'auth-client',
+  'auth-secret': 'auth-secret',
+};
 
 /** Values a filter takes from a tenant (ids for `uuid` filters; emails and names for string ones). */
 function filterValues(name: string, t: TenantFixture): string[] | undefined {
@@ -94,10 +100,23 @@ function filterValues(name: string, t: TenantFixture): string[] | undefined {
     case 'email':
       return [t.admin.email, t.wsOwner.email, t.member.email, t.outsider.email];
     case 'name':
-      return [t.clients.oauth2.name, t.clients.other.name];
+      return [t.clients.oauth2.name, t.clients.other.name, ...secretsOf(t).map((s) => s.name)];
+    case 'tags.fixture':
+      return secretsOf(t).map((s) => s.tag);
     default:
       return undefined;
   }
+}
+
+const secretsOf = (t: TenantFixture) => Object.values(t.secrets);
+
+/** Every filter a route takes, by its parameter name inside `filter[…]`; keyed ones by one key. */
+function filtersOf(route: AnyRoute): [string, FilterKind][] {
+  const keyed = Object.keys(route.query?.keyedFilters ?? {}).map(
+    // The fixture tags every secret with `fixture` (test/support/fixtures/populated-tenant.ts).
+    (prefix): [string, FilterKind] => [`${prefix}.fixture`, 'string'],
+  );
+  return [...Object.entries(route.query?.filters ?? {}), ...keyed];
 }
 
 const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../schemas');
@@ -208,8 +227,8 @@ describe('security: tenant and workspace isolation for every id position', funct
       const from = seen.length;
       const own = baselineIds(A);
       let checked = 0;
-      for (const route of app.routes.filter((r) => r.query?.filters)) {
-        for (const [name, kind] of Object.entries(route.query?.filters ?? {})) {
+      for (const route of app.routes.filter((r) => r.query?.filters || r.query?.keyedFilters)) {
+        for (const [name, kind] of filtersOf(route)) {
           if (typeof kind === 'object') continue; // enums (state, action, auth_type) name no one's data
           const theirs = filterValues(name, B);
           const mine = filterValues(name, A);
@@ -351,8 +370,8 @@ describe('security: tenant and workspace isolation for every id position', funct
         }
         for (const param of params) {
           const kind = idKindOf(route.path, param);
-          // Permissions are one global catalogue: no tenant owns one.
-          if (kind === 'permission') continue;
+          // Permissions and credential schemas are global catalogues: no tenant owns one.
+          if (kind === 'permission' || kind === 'credential-schema') continue;
           const control = requestFor(route, paramsWith(route, own, { [param]: randomUUID() }), 'random id');
           for (const id of B.ids(kind)) {
             const label = `${routeName(route)} :${param} = B's ${kind}`;
@@ -381,7 +400,7 @@ describe('security: tenant and workspace isolation for every id position', funct
       assert.deepEqual(leaks, [], `tenant B's strings in tenant A's responses:\n${leaks.join('\n')}`);
     });
 
-    it('relationship ids in bodies (membership user, auth-secret auth-client / auth_client): 404, as for an id that does not exist', async () => {
+    it('relationship ids in bodies (membership user, auth-client / auth_client, connect-session auth-secret): 404, as for an id that does not exist', async () => {
       const from = seen.length;
       const own = baselineIds(A);
       let checked = 0;
@@ -460,7 +479,12 @@ describe('security: tenant and workspace isolation for every id position', funct
 
   describe('a workspace owner with ids of another workspace of the same tenant', () => {
     // A.wsOwner: tenant member, owner of A.ws1, not a member of A.ws2.
-    const WORKSPACE_SCOPED: IdKind[] = ['auth-secret', 'membership', 'workspace-audit-event'];
+    const WORKSPACE_SCOPED: IdKind[] = [
+      'auth-secret',
+      'membership',
+      'workspace-audit-event',
+      'connect-session',
+    ];
     const ws2Ids = (kind: IdKind): string[] =>
       kind === 'auth-secret'
         ? [A.secrets.ws2.id]
@@ -468,7 +492,9 @@ describe('security: tenant and workspace isolation for every id position', funct
           ? A.memberships.ws2
           : kind === 'workspace-audit-event'
             ? A.events.ws2
-            : [];
+            : kind === 'connect-session'
+              ? [A.connectSessions.ws2.id]
+              : [];
 
     it('every :workspace and every workspace-scoped :id: 404, as for an id that does not exist', async () => {
       const from = seen.length;

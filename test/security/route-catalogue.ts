@@ -24,6 +24,8 @@ const ID_KIND_BY_COLLECTION: Record<string, IdKind> = {
   memberships: 'membership',
   'api-keys': 'api-key',
   permissions: 'permission',
+  'connect-sessions': 'connect-session',
+  'credential-schemas': 'credential-schema',
 };
 
 /** The kind of id a path parameter takes; a parameter nobody has classified fails loudly. */

@@ -76,14 +76,14 @@ export class ContractChecker {
     if (!response) return [`${where}: status not described`];
     const content = response.content;
     if (!content) return r.body.length === 0 ? [] : [`${where}: described without a body, but has one`];
-    const mediaType = r.contentType ?? '';
-    if (!Object.hasOwn(content, mediaType)) {
+    const mediaType = describedMediaType(Object.keys(content), r.contentType ?? '');
+    if (mediaType === undefined) {
       return [
         `${where}: Content-Type ${JSON.stringify(r.contentType)}, described: ${Object.keys(content).join(', ')}`,
       ];
     }
-    // HEAD: the headers of a GET, no body.
-    if (r.method === 'HEAD') return [];
+    // HEAD: the headers of a GET, no body. A page for browsers (text/html) is text, not a document.
+    if (r.method === 'HEAD' || !mediaType.includes('json')) return [];
     return this.checkBody(
       r,
       where,
@@ -105,6 +105,16 @@ export class ContractChecker {
     if (validate(body)) return [];
     return (validate.errors ?? []).map((e) => `${where}: ${describe(e)}`);
   }
+}
+
+/**
+ * The described media type a response's Content-Type stands for: the same string (JSON types must
+ * be bare, API.md §1), or for text a type with parameters (`text/html; charset=utf-8`).
+ */
+function describedMediaType(described: string[], contentType: string): string | undefined {
+  if (described.includes(contentType)) return contentType;
+  const essence = contentType.split(';')[0]?.trim() ?? '';
+  return essence.startsWith('text/') && described.includes(essence) ? essence : undefined;
 }
 
 function describe(e: ErrorObject): string {

@@ -14,6 +14,8 @@ import type { KeyRing } from '../../src/crypto/key-ring.js';
 import { randomUUID7 } from '../../src/db/uuid7.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import { sealCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { hashState } from '../../src/modules/connect-sessions/authorization-request.js';
+import { sealCodeVerifier } from '../../src/modules/connect-sessions/code-verifier.js';
 import { AUTH_SECRET_ROWS } from '../auth-secrets/auth-secret-permission-rows.js';
 import {
   ACTORS,
@@ -52,6 +54,8 @@ interface Row extends MatrixRow<ActorName, CaseContext, Prepared> {
   mediaType?: string;
   /** Error code of an expected status other than 403 and 404 (a request refused after the permission check). */
   code?: string;
+  /** The route answers with an HTML page (the OAuth callback), not a JSON:API document. */
+  html?: true;
   /**
    * Extra checks of a successful body for this actor. The body is untyped JSON whose shape
    * assertJsonApiResponse has already checked.
@@ -103,6 +107,41 @@ async function freshOtherSecret(c: CaseContext) {
       name: uniqueName('secret'),
       state: 'ready',
       credentialsSealed: sealCredentials(c.keyRing, ids, { api_key: secretMarker('api-key') }),
+    },
+  });
+  return ids.id;
+}
+
+/** An oauth2 authorization-code client (public: no client secret to seal) a connect session can name. */
+async function freshCodeClient(c: CaseContext) {
+  const client = await c.prisma.authClient.create({
+    data: {
+      tenantId: c.world.tenantId,
+      name: uniqueName('code-client'),
+      authType: 'oauth2',
+      clientId: uniqueName('client-id'),
+      authMethod: 'none',
+      tokenUrl: 'https://auth.example.test/token',
+      authorizeUrl: 'https://auth.example.test/authorize',
+      scopes: [],
+    },
+  });
+  return client.id;
+}
+
+async function freshConnectSession(c: CaseContext) {
+  const ids = { id: randomUUID7(), tenantId: c.world.tenantId, workspaceId: c.world.workspaceId };
+  await c.prisma.connectSession.create({
+    data: {
+      ...ids,
+      userId: c.world.actors.owner.userId,
+      authClientId: await freshCodeClient(c),
+      name: uniqueName('connection'),
+      scopes: [],
+      redirectUri: 'https://auth-secrets.example.test/v2/oauth/callback',
+      stateHash: hashState(uniqueName('state')),
+      codeVerifierSealed: sealCodeVerifier(c.keyRing, ids, uniqueName('verifier')),
+      expiresAt: new Date(Date.now() + 600_000),
     },
   });
   return ids.id;
@@ -462,6 +501,18 @@ const ROWS: Row[] = [
     prepare: () => ({ method: 'GET', path: '/v2/permissions/workspaces.workspace.get' }),
   },
   {
+    route: 'GET /v2/credential-schemas',
+    type: 'credential-schema',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/credential-schemas' }),
+  },
+  {
+    route: 'GET /v2/credential-schemas/:name',
+    type: 'credential-schema',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/credential-schemas/basic_auth' }),
+  },
+  {
     route: 'GET /v2/users/:user/api-keys/:id',
     variant: 'another user',
     type: 'api-key',
@@ -594,6 +645,53 @@ const ROWS: Row[] = [
     },
   },
   {
+    route: 'POST /v2/workspaces/:workspace/connect-sessions',
+    type: 'connect-session',
+    expected: statuses(201, 404, 201, 201, 403, 403, 404, 404, 403),
+    prepare: async (c) => {
+      const clientId = await freshCodeClient(c);
+      const count = () => c.prisma.connectSession.count({ where: { authClientId: clientId } });
+      return {
+        method: 'POST',
+        path: `/v2/workspaces/${c.world.workspaceId}/connect-sessions`,
+        body: {
+          data: {
+            type: 'connect-session',
+            attributes: { name: uniqueName('connection') },
+            relationships: { 'auth-client': { data: { type: 'auth-client', id: clientId } } },
+          },
+        },
+        verify: async (ok) => assert.equal(await count(), ok ? 1 : 0),
+      };
+    },
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/connect-sessions/:id',
+    type: 'connect-session',
+    expected: statuses(200, 404, 200, 200, 403, 403, 404, 404, 403),
+    prepare: async (c) => ({
+      method: 'GET',
+      path: `/v2/workspaces/${c.world.workspaceId}/connect-sessions/${await freshConnectSession(c)}`,
+    }),
+  },
+  {
+    // Public: the state is the credential, whoever calls. An unknown state is the 400 page for
+    // everyone and writes nothing (test/connect-sessions/ covers the flow).
+    route: 'GET /v2/oauth/callback',
+    html: true,
+    expected: statuses(400, 400, 400, 400, 400, 400, 400, 400, 400),
+    prepare: async (c) => {
+      const id = await freshConnectSession(c);
+      const before = await c.prisma.connectSession.findUniqueOrThrow({ where: { id } });
+      return {
+        method: 'GET',
+        path: `/v2/oauth/callback?code=abc&state=${uniqueName('forged')}`,
+        verify: async () =>
+          assert.deepEqual(await c.prisma.connectSession.findUniqueOrThrow({ where: { id } }), before),
+      };
+    },
+  },
+  {
     route: 'POST /v2/authcheck',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
     prepare: (c) => ({
@@ -656,7 +754,10 @@ describe('tenancy: permission matrix (API.md §2)', () => {
           const c: CaseContext = { world, prisma: t.prisma, keyRing: t.keyRing, actor };
           const prepared = await row.prepare(c);
           const res = await send(app, world.actors[actor].auth, prepared);
-          if (status >= 400) {
+          if (row.html) {
+            assert.equal(res.status, status, res.text);
+            assert.equal(res.headers['content-type'], 'text/html; charset=utf-8');
+          } else if (status >= 400) {
             const errors = expectError(
               res,
               status,

@@ -33,8 +33,11 @@ export interface RelationshipSpec<D> {
 export interface ResourceSpec<D> {
   type: ResourceType;
   id(d: D): string;
-  /** The explicit allow-list of attributes: nothing else of the domain object is ever output. */
-  attributes(d: D): Record<string, unknown>;
+  /**
+   * The explicit allow-list of attributes: nothing else of the domain object is ever output.
+   * `links` for attributes that are URLs of this service (an auth-client's `redirect_uri`).
+   */
+  attributes(d: D, links: Links): Record<string, unknown>;
   selfPath(d: D): string;
   relationships?: Record<string, RelationshipSpec<D>>;
 }
@@ -71,8 +74,13 @@ interface Origin {
 // be reused across requests (below); entries go with their views.
 const origins = new WeakMap<object, Origin>();
 
-function toView<D>(spec: ResourceSpec<D>, d: D, included: Record<string, IncludedSet> | undefined): View {
-  const view: View = { id: spec.id(d), ...spec.attributes(d) };
+function toView<D>(
+  spec: ResourceSpec<D>,
+  d: D,
+  links: Links,
+  included: Record<string, IncludedSet> | undefined,
+): View {
+  const view: View = { id: spec.id(d), ...spec.attributes(d, links) };
   origins.set(view, { domain: d, included });
   return view;
 }
@@ -105,7 +113,7 @@ function buildSerializer<D>(
         if (id === null) return null;
         const set = includes ? included?.[name] : undefined;
         const full = set?.byId.get(id);
-        return set && full !== undefined ? toView(set.spec, full, undefined) : { id };
+        return set && full !== undefined ? toView(set.spec, full, links, undefined) : { id };
       },
       relatedSerializer,
       {
@@ -165,8 +173,8 @@ export async function buildDocument<D>(
 ): Promise<unknown> {
   const serializer = serializerFor(spec, opts);
   const views = Array.isArray(data)
-    ? data.map((d) => toView(spec, d, opts.included))
-    : toView(spec, data, opts.included);
+    ? data.map((d) => toView(spec, d, opts.links, opts.included))
+    : toView(spec, data, opts.links, opts.included);
   // Document-level links are per request: passing them costs an option merge, so only when set.
   const documentLinkers = {
     ...(opts.selfUrl ? { document: new Linker(() => opts.selfUrl as string) } : {}),

@@ -7,14 +7,35 @@ import { isResourceType, RESOURCE_FIELDS } from './resource-types.js';
 
 export type FilterKind = 'uuid' | 'string' | { enum: readonly string[] };
 
+/**
+ * Filters on the entries of an object attribute, one parameter per key: `filter[tags.env]=prod`
+ * under the prefix `tags`. Every key must match `key`; at most `maxCount` of them per request (each
+ * one is a join: docs/PERFORMANCE.md). Values are matched exactly and may be empty.
+ */
+export interface KeyedFilterSpec {
+  key: RegExp;
+  maxCount: number;
+  maxValueLength: number;
+}
+
 export interface QuerySpec {
   filters?: Record<string, FilterKind>;
+  /** By prefix: `tags` admits `filter[tags.KEY]`. */
+  keyedFilters?: Record<string, KeyedFilterSpec>;
   include?: readonly string[];
   paginated?: boolean;
+  /**
+   * The route reads its own parameters from the request: a redirect from an OAuth provider carries
+   * whatever the provider adds beside `code` and `state`, and RFC 6749 §4.1.2 has the client ignore
+   * the ones it does not know.
+   */
+  ownParameters?: true;
 }
 
 export interface ParsedQuery {
   filters: Record<string, string>;
+  /** By prefix, then key: `filter[tags.env]=prod` is `keyedFilters.tags.env === 'prod'`. */
+  keyedFilters: Record<string, Record<string, string>>;
   include: string[];
   fields: Record<string, string[]>;
   page: { size: number; cursor: string | undefined };
@@ -31,10 +52,12 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
     problems.push({ status: 400, code, title: 'Invalid query parameter', detail, source: { parameter } });
   const parsed: ParsedQuery = {
     filters: {},
+    keyedFilters: {},
     include: [],
     fields: {},
     page: { size: DEFAULT_PAGE_SIZE, cursor: undefined },
   };
+  if (spec.ownParameters) return parsed;
 
   for (const [key, rawValue] of Object.entries(query)) {
     if (typeof rawValue !== 'string') {
@@ -48,6 +71,7 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
     }
     const value = rawValue;
     const family = FAMILY_RE.exec(key);
+    const keyed = family?.[1] === 'filter' ? keyedFilterOf(spec, family[2] ?? '') : undefined;
     if (key === 'include' && spec.include && method === 'GET') {
       for (const path of value.split(',')) {
         if (!spec.include.includes(path))
@@ -62,6 +86,22 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
         bad(key, `${key} must be one of: ${kind.enum.join(', ')}.`);
       else if (value.length === 0 || value.length > 320) bad(key, `${key} must be 1 to 320 characters.`);
       else parsed.filters[name] = value;
+    } else if (keyed) {
+      // No prototype: a key named __proto__ is a key like any other (the tag pattern admits it).
+      const entries = parsed.keyedFilters[keyed.prefix] ?? (Object.create(null) as Record<string, string>);
+      parsed.keyedFilters[keyed.prefix] = entries;
+      if (!keyed.spec.key.test(keyed.key))
+        bad(key, `The key in ${key} must match ${keyed.spec.key.source}.`, 'invalid_filter_key');
+      // In code points, as JSON Schema's maxLength counts the stored values.
+      else if ([...value].length > keyed.spec.maxValueLength)
+        bad(key, `${key} must be at most ${keyed.spec.maxValueLength} characters.`);
+      else if (Object.keys(entries).length >= keyed.spec.maxCount)
+        bad(
+          key,
+          `At most ${keyed.spec.maxCount} filter[${keyed.prefix}.KEY] parameters are accepted in one request.`,
+          'too_many_filters',
+        );
+      else entries[keyed.key] = value;
     } else if (family?.[1] === 'fields' && method === 'GET') {
       const type = family[2] ?? '';
       if (!isResourceType(type)) {
@@ -88,4 +128,12 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
   }
   if (problems.length > 0) throw new ApiError(problems);
   return parsed;
+}
+
+/** `tags.env` under a route that admits keyed filters with the prefix `tags`: prefix `tags`, key `env`. */
+function keyedFilterOf(spec: QuerySpec, name: string) {
+  const dot = name.indexOf('.');
+  const prefix = name.slice(0, Math.max(dot, 0));
+  if (dot <= 0 || !spec.keyedFilters || !Object.hasOwn(spec.keyedFilters, prefix)) return undefined;
+  return { prefix, key: name.slice(dot + 1), spec: spec.keyedFilters[prefix] as KeyedFilterSpec };
 }

@@ -18,3 +18,12 @@ export function sendDocument(
   res.setHeader('Content-Length', body.length);
   res.end(body);
 }
+
+/** Writes an HTML page (the OAuth callback's): the caller has escaped every value in it. */
+export function sendHtml(res: Response, status: number, html: string): void {
+  const body = Buffer.from(html, 'utf8');
+  res.status(status);
+  res.setHeader('Content-Type', 'text/html; charset=utf-8');
+  res.setHeader('Content-Length', body.length);
+  res.end(body);
+}

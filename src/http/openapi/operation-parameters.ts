@@ -42,26 +42,51 @@ export function parametersOf(route: Pick<AnyRoute, 'method' | 'path' | 'query'>)
   return [...path, ...queryParametersOf(route.query ?? {}, route.method)];
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /** A comma-separated list of `names` (empty allowed when `allowEmpty`), as a pattern. */
 function listPattern(names: readonly string[], allowEmpty: boolean): string {
-  const one = `(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})`;
+  const one = `(${names.map(escapeRegExp).join('|')})`;
   return allowEmpty ? `^(${one}(,${one})*)?$` : `^${one}(,${one})*$`;
 }
 
 function queryParametersOf(spec: QuerySpec, method: string): ParameterObject[] {
   const parameters: ParameterObject[] = [];
-  const deepObject = (name: string, description: string, properties: Record<string, SchemaObject>) =>
+  const deepObject = (
+    name: string,
+    description: string,
+    properties: Record<string, SchemaObject>,
+    patternProperties: Record<string, SchemaObject> = {},
+  ) =>
     parameters.push({
       name,
       in: 'query',
       description,
       style: 'deepObject',
       explode: true,
-      schema: { type: 'object', properties, additionalProperties: false },
+      schema: {
+        type: 'object',
+        properties,
+        ...(Object.keys(patternProperties).length > 0 ? { patternProperties } : {}),
+        additionalProperties: false,
+      },
     });
-  if (spec.filters) {
+  if (spec.ownParameters) {
+    // The route reads whatever the request carries (an OAuth provider's redirect): a free-form
+    // object, one query parameter per member.
+    parameters.push({
+      name: 'parameters',
+      in: 'query',
+      description: 'Any query parameters: the route reads the ones it knows and ignores the others.',
+      style: 'form',
+      explode: true,
+      schema: { type: 'object', additionalProperties: { type: 'string' } },
+    });
+    return parameters;
+  }
+  if (spec.filters || spec.keyedFilters) {
     const properties = Object.fromEntries(
-      Object.entries(spec.filters).map(([name, kind]) => [
+      Object.entries(spec.filters ?? {}).map(([name, kind]) => [
         name,
         kind === 'uuid'
           ? uuid
@@ -70,10 +95,18 @@ function queryParametersOf(spec: QuerySpec, method: string): ParameterObject[] {
             : { type: 'string', enum: [...kind.enum] },
       ]),
     );
+    // `filter[tags.KEY]=VALUE`: one member per key, named by the prefix and the key's pattern.
+    const patternProperties = Object.fromEntries(
+      Object.entries(spec.keyedFilters ?? {}).map(([prefix, keyed]) => [
+        `^${escapeRegExp(prefix)}\\.${keyed.key.source.replace(/^\^/, '')}`,
+        { type: 'string', maxLength: keyed.maxValueLength },
+      ]),
+    );
     deepObject(
       'filter',
       'Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold).',
       properties,
+      patternProperties,
     );
   }
   if (method === 'GET' && spec.include) {

@@ -19,6 +19,7 @@ const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: "Created: `Location` is the new resource's `links.self`",
   204: 'No content',
+  303: 'See `Location`',
   304: 'Not modified (the `If-None-Match` ETag is current)',
   400: 'Malformed document, or an unknown or invalid query parameter',
   401: 'Missing or wrong credentials (`WWW-Authenticate: Basic realm="auth-secrets"`)',
@@ -35,7 +36,9 @@ const STATUS_TEXT: Record<number, string> = {
   504: 'The request did not finish in time',
 };
 
-const json = (mediaType: string, schema: SchemaObject) => ({ content: { [mediaType]: { schema } } });
+const withContent = (mediaType: string, schema: SchemaObject) => ({ content: { [mediaType]: { schema } } });
+
+const LOCATION = { Location: { required: true, schema: { type: 'string', format: 'uri' } } };
 
 export function errorStatusesOf(route: Pick<AnyRoute, 'method' | 'path' | 'access' | 'body'>): number[] {
   const authenticated = route.access.kind !== 'public';
@@ -63,24 +66,26 @@ function successResponse(declaration: ResponseDeclaration) {
   if ('type' in declaration) {
     const response = {
       description,
-      ...json(JSONAPI_MEDIA_TYPE, {
+      ...withContent(JSONAPI_MEDIA_TYPE, {
         $ref: componentRef(documentComponent(declaration.type, declaration.many === true)),
       }),
     };
     if (declaration.status !== 201) return response;
-    return {
-      ...response,
-      headers: { Location: { required: true, schema: { type: 'string', format: 'uri' } } },
-    };
+    return { ...response, headers: LOCATION };
   }
   if ('meta' in declaration) {
     return {
       description,
-      ...json(JSONAPI_MEDIA_TYPE, { $ref: componentRef(metaDocumentComponent(declaration.meta)) }),
+      ...withContent(JSONAPI_MEDIA_TYPE, { $ref: componentRef(metaDocumentComponent(declaration.meta)) }),
     };
   }
-  if ('json' in declaration)
-    return { description, ...json('application/json', { $ref: componentRef(declaration.json) }) };
+  if ('json' in declaration) {
+    return { description, ...withContent('application/json', { $ref: componentRef(declaration.json) }) };
+  }
+  if ('html' in declaration) return { description, ...withContent('text/html', { type: 'string' }) };
+  if (declaration.status === 303) {
+    return { description, headers: LOCATION };
+  }
   return { description };
 }
 
@@ -92,17 +97,23 @@ export function responsesOf(route: AnyRoute): Record<string, object> {
   for (const declaration of declarationsOf(route.response)) {
     responses[String(declaration.status)] = successResponse(declaration);
   }
-  const shared = (status: number | 'default') => ({
-    $ref: `#/components/responses/${errorResponseComponent(status)}`,
-  });
-  for (const status of errorStatusesOf(route)) responses[String(status)] = shared(status);
-  responses.default = shared('default');
+  for (const status of errorStatusesOf(route)) {
+    const declared = responses[String(status)] as { content?: Record<string, unknown> } | undefined;
+    // A status the route answers itself (the OAuth callback's HTML 400) can still come from the
+    // pipeline as an error document (a query too long): both media types.
+    responses[String(status)] = declared
+      ? { ...declared, content: { ...declared.content, ...errorContent() } }
+      : { $ref: `#/components/responses/${errorResponseComponent(status)}` };
+  }
+  responses.default = { $ref: `#/components/responses/${errorResponseComponent('default')}` };
   return responses;
 }
 
+const errorContent = () => ({ [JSONAPI_MEDIA_TYPE]: { schema: { $ref: componentRef(ERROR_DOCUMENT) } } });
+
 /** The error responses operations refer to: each the JSON:API error document, described by status. */
 export function errorResponseComponents(): Record<string, object> {
-  const error = json(JSONAPI_MEDIA_TYPE, { $ref: componentRef(ERROR_DOCUMENT) });
+  const error = { content: errorContent() };
   const components: Record<string, object> = {};
   for (const [status, description] of Object.entries(STATUS_TEXT)) {
     if (Number(status) >= 400) components[errorResponseComponent(Number(status))] = { description, ...error };

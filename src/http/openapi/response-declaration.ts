@@ -14,8 +14,10 @@ export type ResponseDeclaration =
   | { status: 200; meta: ResponseSchemaId }
   /** Plain JSON, not a JSON:API document, following schema `json`. */
   | { status: 200; json: ResponseSchemaId }
-  /** No body. */
-  | { status: 204 | 304 };
+  /** An HTML page for a browser (the OAuth callback). */
+  | { status: 200 | 400; html: true }
+  /** No body; a 303 sends the client to its `Location`. */
+  | { status: 204 | 303 | 304 };
 
 export const declarationsOf = (
   response: ResponseDeclaration | readonly ResponseDeclaration[] | undefined,

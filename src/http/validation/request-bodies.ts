@@ -10,7 +10,12 @@ export type RequestSchemaId = keyof Schemas;
  * The schemas other schemas `$ref` by $id. A new shared schema must be added here: an unresolved
  * `$ref` does not fail to compile, the member it types just loses its type.
  */
-type References = [Schemas['common'], Schemas['auth-secret-common'], Schemas['auth-client-common']];
+type References = [
+  Schemas['common'],
+  Schemas['auth-secret-common'],
+  Schemas['auth-client-common'],
+  Schemas['credentials-schema'],
+];
 
 /** The type of a body that passed schema `Id`. */
 export type RequestBody<Id extends RequestSchemaId> = FromSchema<Schemas[Id], { references: References }>;

@@ -117,14 +117,15 @@ export const requestSchemas = {
         "type": "string",
         "enum": [
           "client_secret_basic",
-          "client_secret_post"
+          "client_secret_post",
+          "none"
         ]
       },
       "oauth2Create": {
+        "description": "client_secret is required unless auth_method is none (a public client). redirect_uri is read-only: as an unknown member here it is refused (422).",
         "type": "object",
         "required": [
           "client_id",
-          "client_secret",
           "token_url"
         ],
         "properties": {
@@ -151,9 +152,53 @@ export const requestSchemas = {
           },
           "auth_method": {
             "$ref": "auth-client-common#/definitions/authMethod"
+          },
+          "grant_type": {
+            "$ref": "auth-client-common#/definitions/grantType"
+          },
+          "authorize_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "token_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "refresh_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "default_expires_in": {
+            "$ref": "auth-client-common#/definitions/defaultExpiresIn"
+          },
+          "refresh_margin_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshMarginSeconds"
+          },
+          "refresh_every_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshEverySeconds"
+          },
+          "revocation_url": {
+            "$ref": "auth-client-common#/definitions/optionalUrl"
           }
         },
-        "additionalProperties": false
+        "additionalProperties": false,
+        "if": {
+          "properties": {
+            "auth_method": {
+              "const": "none"
+            }
+          },
+          "required": [
+            "auth_method"
+          ]
+        },
+        "else": {
+          "properties": {
+            "client_secret": {
+              "$ref": "auth-client-common#/definitions/clientSecret"
+            }
+          },
+          "required": [
+            "client_secret"
+          ]
+        }
       },
       "oauth2Update": {
         "type": [
@@ -184,6 +229,30 @@ export const requestSchemas = {
           },
           "auth_method": {
             "$ref": "auth-client-common#/definitions/authMethod"
+          },
+          "grant_type": {
+            "$ref": "auth-client-common#/definitions/grantType"
+          },
+          "authorize_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "token_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "refresh_params": {
+            "$ref": "auth-client-common#/definitions/extraParams"
+          },
+          "default_expires_in": {
+            "$ref": "auth-client-common#/definitions/defaultExpiresIn"
+          },
+          "refresh_margin_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshMarginSeconds"
+          },
+          "refresh_every_seconds": {
+            "$ref": "auth-client-common#/definitions/refreshEverySeconds"
+          },
+          "revocation_url": {
+            "$ref": "auth-client-common#/definitions/optionalUrl"
           }
         },
         "additionalProperties": false,
@@ -200,6 +269,66 @@ export const requestSchemas = {
             "pattern": "^[^\\u0000]*$"
           }
         ]
+      },
+      "grantType": {
+        "type": "string",
+        "enum": [
+          "authorization_code",
+          "client_credentials"
+        ]
+      },
+      "extraParams": {
+        "description": "Extra string parameters for one kind of request (names the protocol sets itself are refused by the service, src/modules/auth-clients/extra-params.ts). null = none.",
+        "type": [
+          "object",
+          "null"
+        ],
+        "maxProperties": 50,
+        "propertyNames": {
+          "type": "string",
+          "pattern": "^[A-Za-z0-9_.~:-]{1,100}$"
+        },
+        "additionalProperties": {
+          "type": "string",
+          "maxLength": 2048,
+          "pattern": "^[^\\u0000]*$"
+        }
+      },
+      "optionalUrl": {
+        "type": [
+          "string",
+          "null"
+        ],
+        "format": "uri",
+        "minLength": 1,
+        "maxLength": 2048
+      },
+      "defaultExpiresIn": {
+        "description": "Seconds to assume when a token response has no expires_in; null: lifetime unknown.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 1,
+        "maximum": 31536000
+      },
+      "refreshMarginSeconds": {
+        "description": "Renew this long before expiry (overrides REFRESH_AHEAD_SECONDS); null: the service default.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 0,
+        "maximum": 86400
+      },
+      "refreshEverySeconds": {
+        "description": "Renew at least this often, even far from expiry; null: only before expiry.",
+        "type": [
+          "integer",
+          "null"
+        ],
+        "minimum": 60,
+        "maximum": 31536000
       }
     }
   },
@@ -247,6 +376,9 @@ export const requestSchemas = {
                   "null"
                 ],
                 "description": "Validated by the auth_type branches below."
+              },
+              "credentials_schema": {
+                "$ref": "credentials-schema"
               }
             },
             "additionalProperties": false,
@@ -347,6 +479,9 @@ export const requestSchemas = {
               },
               "oauth2": {
                 "$ref": "auth-client-common#/definitions/oauth2Update"
+              },
+              "credentials_schema": {
+                "$ref": "credentials-schema"
               }
             },
             "additionalProperties": false
@@ -405,6 +540,28 @@ export const requestSchemas = {
       "noNul": {
         "type": "string",
         "pattern": "^[^\\u0000]*$"
+      },
+      "description": {
+        "description": "API.md §8.2: free text, never credentials (stored and returned in plain). null clears it.",
+        "type": [
+          "string",
+          "null"
+        ],
+        "maxLength": 1000,
+        "pattern": "^[^\\u0000]*$"
+      },
+      "tags": {
+        "description": "API.md §8.2: at most 50 string values of at most 256 characters, keys of 1 to 64 characters from A-Z a-z 0-9 _ . : - (the same pattern filter[tags.KEY] accepts). Replaced as a whole on PATCH. Values may be empty; U+0000 cannot be stored.",
+        "type": "object",
+        "maxProperties": 50,
+        "propertyNames": {
+          "pattern": "^[A-Za-z0-9_.:-]{1,64}$"
+        },
+        "additionalProperties": {
+          "type": "string",
+          "maxLength": 256,
+          "pattern": "^[^\\u0000]*$"
+        }
       }
     }
   },
@@ -453,6 +610,12 @@ export const requestSchemas = {
               },
               "credentials": {
                 "$ref": "auth-secret-common#/definitions/credentials"
+              },
+              "description": {
+                "$ref": "auth-secret-common#/definitions/description"
+              },
+              "tags": {
+                "$ref": "auth-secret-common#/definitions/tags"
               }
             },
             "additionalProperties": false
@@ -537,6 +700,12 @@ export const requestSchemas = {
               },
               "credentials": {
                 "$ref": "auth-secret-common#/definitions/credentials"
+              },
+              "description": {
+                "$ref": "auth-secret-common#/definitions/description"
+              },
+              "tags": {
+                "$ref": "auth-secret-common#/definitions/tags"
               }
             },
             "additionalProperties": false
@@ -683,6 +852,87 @@ export const requestSchemas = {
       }
     }
   },
+  'connect-session-create': {
+    "$id": "connect-session-create",
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "description": "POST /v2/workspaces/{workspace}/connect-sessions (API.md §10.2). The URL rules of return_url (https, loopback http when allowed, no private address) and what the auth-client and auth-secret must be are checked in src/modules/connect-sessions/connect-session-service.ts.",
+    "type": "object",
+    "required": [
+      "data"
+    ],
+    "properties": {
+      "data": {
+        "type": "object",
+        "required": [
+          "type",
+          "attributes",
+          "relationships"
+        ],
+        "properties": {
+          "type": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 50
+          },
+          "id": {
+            "type": "string",
+            "maxLength": 100
+          },
+          "attributes": {
+            "type": "object",
+            "required": [
+              "name"
+            ],
+            "properties": {
+              "name": {
+                "description": "The name of the auth-secret the session creates (ignored when it re-authorizes one).",
+                "$ref": "auth-secret-common#/definitions/name"
+              },
+              "scopes": {
+                "description": "Scopes for this connection instead of the auth-client's.",
+                "$ref": "auth-client-common#/definitions/scopes"
+              },
+              "return_url": {
+                "description": "Where the browser goes after the callback; null or absent: a small page of this service.",
+                "type": [
+                  "string",
+                  "null"
+                ],
+                "format": "uri",
+                "minLength": 1,
+                "maxLength": 2048
+              }
+            },
+            "additionalProperties": false
+          },
+          "relationships": {
+            "type": "object",
+            "required": [
+              "auth-client"
+            ],
+            "properties": {
+              "auth-client": {
+                "$ref": "common#/definitions/toOne"
+              },
+              "auth-secret": {
+                "description": "An auth-secret of the same auth-client to re-authorize instead of creating one (needs workspaces.auth_secret.edit).",
+                "$ref": "common#/definitions/toOne"
+              }
+            },
+            "additionalProperties": false
+          }
+        },
+        "additionalProperties": false
+      },
+      "meta": {
+        "$ref": "common#/definitions/documentMeta"
+      },
+      "jsonapi": {
+        "type": "object"
+      }
+    },
+    "additionalProperties": false
+  },
   'credentials-oauth2': {
     "$id": "credentials-oauth2",
     "$schema": "http://json-schema.org/draft-07/schema#",
@@ -721,6 +971,18 @@ export const requestSchemas = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "description": "Credentials of an auth-secret whose auth-client is `other`: any JSON object. Its size (64 KiB serialised) and nesting depth (16) are bounded in src/modules/auth-secrets/credentials.ts, iteratively, before anything recursive touches the value.",
     "type": "object"
+  },
+  'credentials-schema': {
+    "$id": "credentials-schema",
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "description": "credentials_schema of an `other` auth-client (API.md §8.3): null (any JSON object), the name of a built-in schema (GET /v2/credential-schemas), or an inline JSON Schema object. Whether the name exists, and the inline schema's keywords (a closed list), size (16 KiB), nesting and validity, are checked in src/modules/credential-schemas/credentials-schema-rules.ts; oauth2 clients take none (auth-client-service.ts).",
+    "type": [
+      "string",
+      "object",
+      "null"
+    ],
+    "minLength": 1,
+    "maxLength": 64
   },
   'membership-create': {
     "$id": "membership-create",

@@ -42,7 +42,12 @@ export function createSchemaRegistry(schemas: Record<string, object> = requestSc
 const VALUE_POINTER = /^\/data\/(attributes|relationships)(\/|$)/;
 
 export function validationError(errors: ErrorObject[], pointerPrefix = ''): ApiError {
-  const items = dedupe(errors.filter((e) => e.keyword !== 'if').map((e) => toItem(e, pointerPrefix)));
+  // `if` and `propertyNames` only repeat what the errors beside them say more precisely.
+  const items = dedupe(
+    errors
+      .filter((e) => e.keyword !== 'if' && e.keyword !== 'propertyNames')
+      .map((e) => toItem(e, pointerPrefix)),
+  );
   const isValue = (i: ApiErrorItem) => VALUE_POINTER.test(i.source?.pointer ?? '');
   const structural = items
     .filter((i) => !isValue(i))
@@ -60,6 +65,11 @@ function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
     pointer = `${pointer}/${escapePointer(String(e.params.additionalProperty))}`;
     detail = `${pointer} is not allowed here.`;
     code = 'unknown_member';
+  } else if (e.propertyName !== undefined) {
+    // A key that breaks the object's `propertyNames` rule: point at the member it names.
+    pointer = `${pointer}/${escapePointer(e.propertyName)}`;
+    detail = `The key of ${pointer} ${e.message ?? 'is invalid'}.`;
+    code = 'invalid_key';
   } else if (e.keyword === 'required') {
     pointer = `${pointer}/${escapePointer(String(e.params.missingProperty))}`;
     detail = `${pointer} is required.`;
@@ -68,7 +78,7 @@ function toItem(e: ErrorObject, prefix: string): ApiErrorItem {
   return { status: 422, code, title: 'Invalid value', detail, source: { pointer } };
 }
 
-const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+export const escapePointer = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function dedupe(items: ApiErrorItem[]): ApiErrorItem[] {
   const seen = new Set<string>();

@@ -24,6 +24,7 @@ export const AUDIT_ACTIONS = [
   'auth_client.create',
   'auth_client.update',
   'auth_client.delete',
+  'connect_session.create',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -8,8 +8,25 @@ import type { AuthClient, AuthType, Prisma, PrismaClient } from '../../generated
 /** What the refresher needs of a client to call its token endpoint. */
 export type RefreshClient = Pick<
   AuthClient,
-  'id' | 'tenantId' | 'authType' | 'tokenUrl' | 'clientId' | 'clientSecretSealed' | 'authMethod'
+  | 'id'
+  | 'tenantId'
+  | 'authType'
+  | 'tokenUrl'
+  | 'clientId'
+  | 'clientSecretSealed'
+  | 'authMethod'
+  | 'grantType'
+  | 'scopes'
+  | 'tokenParams'
+  | 'refreshParams'
+  | 'defaultExpiresIn'
+  | 'refreshMarginSeconds'
+  | 'refreshEverySeconds'
+  | 'revocationUrl'
 >;
+
+/** What an auth-secret needs of its client: the type and schema its credentials must fit. */
+export type SecretClient = Pick<AuthClient, 'id' | 'authType' | 'credentialsSchema'>;
 
 export interface AuthClientPageQuery {
   authType?: AuthType | undefined;
@@ -30,10 +47,16 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
       return isUuid(id) ? db.authClient.findFirst({ where: { id, tenantId } }) : null;
     },
 
-    /** Its id and type if it is in this tenant (what an auth-secret naming it needs). */
-    async typeOf(tenantId: string, id: string): Promise<{ id: string; authType: AuthType } | null> {
+    /**
+     * Its id, type and credentials schema if it is in this tenant (what an auth-secret naming it
+     * needs to check its credentials).
+     */
+    async typeOf(tenantId: string, id: string): Promise<SecretClient | null> {
       return isUuid(id)
-        ? db.authClient.findFirst({ where: { id, tenantId }, select: { id: true, authType: true } })
+        ? db.authClient.findFirst({
+            where: { id, tenantId },
+            select: { id: true, authType: true, credentialsSchema: true },
+          })
         : null;
     },
 
@@ -70,6 +93,14 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
           clientId: true,
           clientSecretSealed: true,
           authMethod: true,
+          grantType: true,
+          scopes: true,
+          tokenParams: true,
+          refreshParams: true,
+          defaultExpiresIn: true,
+          refreshMarginSeconds: true,
+          refreshEverySeconds: true,
+          revocationUrl: true,
         },
       });
     },

@@ -19,6 +19,14 @@ function toOAuth2Input(a: OAuth2Attributes | null | undefined): OAuth2Input | nu
   if (a.authorize_url !== undefined) input.authorizeUrl = a.authorize_url;
   if (a.scopes !== undefined) input.scopes = a.scopes;
   if (a.auth_method !== undefined) input.authMethod = a.auth_method;
+  if (a.grant_type !== undefined) input.grantType = a.grant_type;
+  if (a.authorize_params !== undefined) input.authorizeParams = a.authorize_params;
+  if (a.token_params !== undefined) input.tokenParams = a.token_params;
+  if (a.refresh_params !== undefined) input.refreshParams = a.refresh_params;
+  if (a.default_expires_in !== undefined) input.defaultExpiresIn = a.default_expires_in;
+  if (a.refresh_margin_seconds !== undefined) input.refreshMarginSeconds = a.refresh_margin_seconds;
+  if (a.refresh_every_seconds !== undefined) input.refreshEverySeconds = a.refresh_every_seconds;
+  if (a.revocation_url !== undefined) input.revocationUrl = a.revocation_url;
   return input;
 }
 
@@ -63,6 +71,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
             name: a.name,
             authType: a.auth_type,
             oauth2: toOAuth2Input(oauth2) ?? null,
+            credentialsSchema: a.credentials_schema,
           },
           auditActorOf(ctx),
         );
@@ -86,6 +95,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
             ...(a.name !== undefined ? { name: a.name } : {}),
             ...(a.auth_type !== undefined ? { authType: a.auth_type } : {}),
             ...(a.oauth2 !== undefined ? { oauth2: toOAuth2Input(a.oauth2) ?? null } : {}),
+            ...(a.credentials_schema !== undefined ? { credentialsSchema: a.credentials_schema } : {}),
           },
           auditActorOf(ctx),
         );

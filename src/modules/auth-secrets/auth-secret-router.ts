@@ -1,4 +1,5 @@
 import { ApiError, unprocessable } from '../../errors/api-error.js';
+import type { KeyedFilterSpec } from '../../http/jsonapi/query.js';
 import {
   assertResource,
   type ResourceDocument,
@@ -6,10 +7,23 @@ import {
 } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { type AnyRoute, access, route, type WorkspaceContext } from '../../http/route-table.js';
+import { requestSchemas } from '../../http/validation/request-schemas.generated.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { AUTH_SECRET_INCLUDES, includedSets } from './auth-secret-includes.js';
 import { authSecretSpec } from './auth-secret-serializer.js';
 import type { AuthSecretService, RelationshipRef, SecretReadRequest } from './auth-secret-service.js';
+
+/**
+ * filter[tags.KEY]=VALUE (API.md §8.2): keys as the tags schema admits them (the same pattern, read
+ * from it), values no longer than a stored one. At most 10 per request: each is one join on the tag
+ * index, and a page must stay cheap (docs/API-DECISIONS.md).
+ */
+const tagsSchema = requestSchemas['auth-secret-common'].definitions.tags;
+export const TAG_FILTERS: KeyedFilterSpec = {
+  key: new RegExp(tagsSchema.propertyNames.pattern),
+  maxCount: 10,
+  maxValueLength: tagsSchema.additionalProperties.maxLength,
+};
 
 // API.md §4: `auth_client` is accepted on input as an alias of `auth-client`.
 const AUTH_CLIENT_NAMES = ['auth-client', 'auth_client'];
@@ -65,14 +79,15 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       access: access.workspace('workspaces.auth_secret.get'),
       response: { status: 200, type: 'auth-secret', many: true },
       query: {
-        filters: { user: 'uuid', auth_client: 'uuid', state: { enum: ['ready', 'error'] } },
+        filters: { user: 'uuid', auth_client: 'uuid', state: { enum: ['ready', 'error'] }, name: 'string' },
+        keyedFilters: { tags: TAG_FILTERS },
         include: AUTH_SECRET_INCLUDES,
         paginated: true,
       },
       handler: async (ctx) => {
         const { page, related, unreadable } = await secrets.listFor(
           ctx.workspace,
-          ctx.query.filters,
+          { ...ctx.query.filters, tags: ctx.query.keyedFilters.tags },
           ctx.query.page,
           readRequest(ctx),
         );
@@ -112,6 +127,8 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
               name: a.name,
               state: a.state,
               ...(a.error !== undefined ? { error: a.error } : {}),
+              ...(a.description !== undefined ? { description: a.description } : {}),
+              ...(a.tags !== undefined ? { tags: a.tags } : {}),
               credentials: a.credentials,
               authClient,
             },
@@ -141,6 +158,8 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
               ...(a.name !== undefined ? { name: a.name } : {}),
               ...(a.state !== undefined ? { state: a.state } : {}),
               ...(a.error !== undefined ? { error: a.error } : {}),
+              ...(a.description !== undefined ? { description: a.description } : {}),
+              ...(a.tags !== undefined ? { tags: a.tags } : {}),
               ...(a.credentials !== undefined ? { credentials: a.credentials } : {}),
               ...(authClient ? { authClient } : {}),
             },

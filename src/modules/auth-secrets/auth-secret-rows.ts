@@ -6,8 +6,8 @@ import { DecryptionError } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isMissingKey, missingKeyReporter } from '../../crypto/missing-key.js';
 import { ApiError } from '../../errors/api-error.js';
-import type { AuthSecret, AuthType, Prisma } from '../../generated/prisma/client.js';
-import { authClientReader } from '../auth-clients/auth-client-reader.js';
+import type { AuthSecret, Prisma } from '../../generated/prisma/client.js';
+import { authClientReader, type SecretClient } from '../auth-clients/auth-client-reader.js';
 import { openCredentials, type StoredCredentials } from './credentials.js';
 
 /** A to-one relationship read from the request, with the pointer errors about it should name. */
@@ -103,7 +103,7 @@ export async function findAuthClient(
   db: Prisma.TransactionClient,
   tenantId: string,
   ref: RelationshipRef,
-): Promise<{ id: string; authType: AuthType }> {
+): Promise<SecretClient> {
   const client = await authClientReader(db).typeOf(tenantId, ref.id);
   if (!client) throw authClientNotFound(ref.pointer);
   return client;

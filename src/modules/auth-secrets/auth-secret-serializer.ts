@@ -1,6 +1,7 @@
 import type { AuthSecret } from '../../generated/prisma/client.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
+import { type AuthSecretTags, tagsOf } from './auth-secret-store.js';
 import { WITHHELD, type Withheld } from './credential-disclosure.js';
 import { presentCredentials, type StoredCredentials } from './credentials.js';
 
@@ -14,12 +15,14 @@ type ShownColumns =
   | 'name'
   | 'state'
   | 'error'
+  | 'description'
   | 'expiresAt'
   | 'refreshedAt'
   | 'createdAt'
   | 'updatedAt';
 
 export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
+  tags: AuthSecretTags;
   /**
    * Opened credentials in their stored form; null when they could not be decrypted; WITHHELD when
    * the caller may not see them (credential-disclosure.ts), and then the member is left out.
@@ -30,7 +33,7 @@ export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
 };
 
 export function toAuthSecretView(
-  row: Pick<AuthSecret, ShownColumns>,
+  row: Pick<AuthSecret, ShownColumns | 'tags'>,
   credentials: StoredCredentials | null | Withheld,
   readAt: Date,
 ): AuthSecretView {
@@ -44,6 +47,8 @@ export function toAuthSecretView(
     name: row.name,
     state: row.state,
     error: row.error,
+    description: row.description,
+    tags: tagsOf(row),
     expiresAt: row.expiresAt,
     refreshedAt: row.refreshedAt,
     createdAt: row.createdAt,
@@ -60,6 +65,8 @@ export const authSecretSpec: ResourceSpec<AuthSecretView> = {
     name: s.name,
     state: s.state,
     error: s.error,
+    description: s.description,
+    tags: s.tags,
     ...(s.credentials === WITHHELD
       ? {}
       : {

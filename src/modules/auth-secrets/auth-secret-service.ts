@@ -11,6 +11,7 @@ import type { CallerWorkspace, WorkspaceScope } from '../../permissions/access-p
 import { type AuditAction, type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import { authClientReader } from '../auth-clients/auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from '../auth-clients/auth-client-serializer.js';
+import type { CredentialSchemas } from '../credential-schemas/credential-schemas.js';
 import { type IncludeRequest, includeProblems, type RelatedRows } from './auth-secret-includes.js';
 import {
   authClientNotFound,
@@ -19,26 +20,38 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretStore } from './auth-secret-store.js';
-import { createAuthSecretUpdater } from './auth-secret-update.js';
+import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
+import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
 import { credentialsFor, isCredentialRead, revealProblems, WITHHELD } from './credential-disclosure.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
-export type { UpdateAuthSecretInput } from './auth-secret-update.js';
+export type { SecretWriteHook, UpdateAuthSecretInput } from './auth-secret-update.js';
 
 export interface CreateAuthSecretInput {
   name: string;
   state: SecretState;
   error?: string | null;
+  description?: string | null;
+  tags?: AuthSecretTags;
   credentials: unknown;
   authClient: RelationshipRef;
+  /** Runs in the transaction that writes the secret: a record that must commit with it, or not at all. */
+  alsoWrite?: SecretWriteHook;
+  /**
+   * Tokens a provider issued: their expiry as the provider gave it (null: it gave none), instead of
+   * one counted from `credentials.expires_in` at this write.
+   */
+  expiresAt?: Date | null;
 }
 
 export interface AuthSecretFilters {
   user?: string;
   auth_client?: string;
   state?: string;
+  name?: string;
+  /** filter[tags.KEY]=VALUE, all of them (AND). */
+  tags?: AuthSecretTags;
 }
 
 export interface AuthSecretDependencies {
@@ -47,6 +60,8 @@ export interface AuthSecretDependencies {
   store: AuthSecretStore;
   keyRing: KeyRing;
   schemas: SchemaRegistry;
+  /** The credentials schemas of `other` auth-clients, compiled and cached (API.md §8.3). */
+  credentialSchemas: CredentialSchemas;
   logger: Logger;
 }
 
@@ -57,9 +72,16 @@ export interface SecretReadRequest extends IncludeRequest {
   fields: readonly string[] | undefined;
 }
 
-export function createAuthSecretService({ prisma, store, keyRing, schemas, logger }: AuthSecretDependencies) {
+export function createAuthSecretService({
+  prisma,
+  store,
+  keyRing,
+  schemas,
+  credentialSchemas,
+  logger,
+}: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
-  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, opener });
+  const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, credentialSchemas, opener });
 
   /**
    * Before any work: every 403 of the query at once, for `include` (types the caller may not read)
@@ -161,6 +183,8 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
         userId: filters.user,
         authClientId: filters.auth_client,
         state: filters.state,
+        name: filters.name,
+        tags: filters.tags,
         afterId: page.cursor,
         limit: page.size + 1,
       });
@@ -180,13 +204,16 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
 
     async create(
       workspace: CallerWorkspace,
-      principal: Principal,
+      /** The secret's creator (the `user` relationship). */
+      principal: Pick<Principal, 'userId'>,
       input: CreateAuthSecretInput,
       actor: AuditActor,
       now = new Date(),
     ): Promise<AuthSecretView> {
       const client = await findAuthClient(prisma, workspace.tenantId, input.authClient);
-      const checked = checkCredentials(schemas, client.authType, input.credentials, now);
+      const checked = checkCredentials(schemas, client.authType, input.credentials, now, {
+        clientSchema: credentialSchemas.validatorFor(client.credentialsSchema),
+      });
       // The id is generated here because the ciphertext is bound to it (src/crypto/aad.ts).
       const ids = { id: randomUUID7(now.getTime()), tenantId: workspace.tenantId, workspaceId: workspace.id };
       try {
@@ -199,10 +226,13 @@ export function createAuthSecretService({ prisma, store, keyRing, schemas, logge
             name: input.name,
             state: input.state,
             error: input.error ?? null,
+            description: input.description ?? null,
+            tags: input.tags ?? {},
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
-            expiresAt: checked.expiresAt,
+            expiresAt: input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt,
           });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
+          await input.alsoWrite?.(tx, created.id);
           return created;
         });
         return shownAfterWrite(workspace, toAuthSecretView(row, checked.stored, now));

@@ -25,6 +25,8 @@ const AUTH_SECRET_COLUMNS = {
   name: 's.name',
   state: 's.state::text',
   error: 's.error',
+  description: 's.description',
+  tags: 's.tags',
   credentialsSealed: 's.credentials_sealed',
   expiresAt: 's.expires_at',
   refreshedAt: 's.refreshed_at',
@@ -42,11 +44,22 @@ export const AUTH_SECRET_SELECT = Object.entries(AUTH_SECRET_COLUMNS)
   .map(([field, column]) => `${column} AS "${field}"`)
   .join(', ');
 
+/** The `tags` attribute: the request schema admits only an object of strings into the column. */
+export type AuthSecretTags = Record<string, string>;
+export const tagsOf = (row: Pick<AuthSecretRow, 'tags'>): AuthSecretTags => row.tags as AuthSecretTags;
+
+/** A Prisma write whose `tags`, if any, the store writes itself (see writeTags). */
+export type WithTags<T> = Omit<T, 'tags'> & { tags?: AuthSecretTags };
+
 export interface SecretPageQuery {
   workspaceId: string;
   userId?: string | undefined;
   authClientId?: string | undefined;
   state?: string | undefined;
+  /** Exact name. */
+  name?: string | undefined;
+  /** Every one of these tags, exactly (AND). */
+  tags?: AuthSecretTags | undefined;
   /** Rows after this id (keyset pagination: ids are UUIDv7, so creation order). */
   afterId?: string | undefined;
   limit: number;
@@ -74,11 +87,15 @@ export interface AuthSecretWrites {
     workspaceId: string,
     id: string,
   ): Promise<AuthSecretRow | null>;
-  create(tx: Prisma.TransactionClient, data: Prisma.AuthSecretUncheckedCreateInput): Promise<AuthSecretRow>;
+  /** Creates and updates keep the tag index (auth_secret_tags) in step with `tags`. */
+  create(
+    tx: Prisma.TransactionClient,
+    data: WithTags<Prisma.AuthSecretUncheckedCreateInput>,
+  ): Promise<AuthSecretRow>;
   update(
     tx: Prisma.TransactionClient,
     id: string,
-    data: Prisma.AuthSecretUncheckedUpdateInput,
+    data: WithTags<Prisma.AuthSecretUncheckedUpdateInput>,
   ): Promise<AuthSecretRow>;
   /** Whether the secret was in this workspace (and is gone now). */
   deleteInWorkspace(tx: Prisma.TransactionClient, workspaceId: string, id: string): Promise<boolean>;
@@ -121,6 +138,36 @@ export interface AuthSecretStore extends AuthSecretWrites {
   findPage(q: SecretPageQuery): Promise<AuthSecretRow[]>;
   /** Audit events that record no change of their own (credential reads), batched per turn. */
   recordEvents(actor: AuditActor, events: AuditEventInput[]): Promise<void>;
+}
+
+// What String.prototype.toWellFormed replaces (the ES2023 library types here do not declare it).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Sets `tags` and rewrites the secret's rows in auth_secret_tags, the filter's index, in the
+ * transaction of the write: a list filtered by tag never disagrees with the tags it returns. (Not a
+ * trigger: the migration runner splits scripts on semicolons, which a PL/pgSQL body is full of.)
+ * Plain SQL rather than Prisma because Prisma's JSON serialisation drops a key named `__proto__`,
+ * which the key pattern admits. Lone UTF-16 surrogates become U+FFFD, as in every text column
+ * (jsonb would refuse them).
+ */
+async function writeTags(
+  tx: Prisma.TransactionClient,
+  row: AuthSecretRow,
+  tags: AuthSecretTags,
+  mode: 'new' | 'replace',
+): Promise<AuthSecretRow> {
+  const stored = Object.fromEntries(
+    Object.entries(tags).map(([k, v]) => [k, v.replace(LONE_SURROGATE, '\uFFFD')]),
+  );
+  if (mode === 'replace')
+    await tx.$executeRaw`DELETE FROM auth_secret_tags WHERE secret_id = ${row.id}::uuid`;
+  await tx.$executeRaw`
+    WITH s AS (UPDATE auth_secrets SET tags = ${JSON.stringify(stored)}::jsonb WHERE id = ${row.id}::uuid
+               RETURNING id, workspace_id, tags)
+    INSERT INTO auth_secret_tags (secret_id, workspace_id, key, value)
+    SELECT s.id, s.workspace_id, e.key, e.value FROM s, jsonb_each_text(s.tags) e`;
+  return { ...row, tags: stored };
 }
 
 export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }): AuthSecretStore {
@@ -167,27 +214,41 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
      * Plain SQL for the same reason as `find` (Prisma's findMany of 51 full rows cost 3× the same
      * query through pg). Each absent filter is a NULL parameter, which the planner folds away
      * (unnamed statement: planned per call), so the (workspace_id, id) and
-     * (workspace_id, user_id | auth_client_id | state, id) indexes apply.
+     * (workspace_id, user_id | auth_client_id | state | name, id) indexes apply. Each tag is a join
+     * on the tag index, whose (workspace_id, key, value, secret_id) order is id order: the page is
+     * read in order, never sorted (docs/PERFORMANCE.md, "Tag filters"). The cursor bound is repeated
+     * on each join because the planner does not carry `s.id > x` over to `t.secret_id`; without it a
+     * page deep in the list would read every matching index entry before the cursor.
      */
     async findPage(q) {
+      const values: unknown[] = [
+        q.workspaceId,
+        q.userId ?? null,
+        q.authClientId ?? null,
+        q.state ?? null,
+        q.afterId ?? null,
+        q.limit,
+        q.name ?? null,
+      ];
+      const tagJoins = Object.entries(q.tags ?? {}).map(([key, value], i) => {
+        values.push(key, value);
+        return `JOIN auth_secret_tags t${i} ON t${i}.secret_id = s.id AND t${i}.workspace_id = $1::uuid
+           AND t${i}.key = $${values.length - 1}::text AND t${i}.value = $${values.length}::text
+           AND ($5::uuid IS NULL OR t${i}.secret_id > $5::uuid)`;
+      });
       const { rows } = await sql.query<AuthSecretRow>({
         text: `SELECT ${AUTH_SECRET_SELECT}
          FROM auth_secrets s
+         ${tagJoins.join('\n         ')}
          WHERE s.workspace_id = $1::uuid
            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
            AND ($3::uuid IS NULL OR s.auth_client_id = $3::uuid)
            AND ($4::text IS NULL OR s.state = $4::text::"SecretState")
            AND ($5::uuid IS NULL OR s.id > $5::uuid)
+           AND ($7::text IS NULL OR s.name = $7::text)
          ORDER BY s.id
          LIMIT $6::int`,
-        values: [
-          q.workspaceId,
-          q.userId ?? null,
-          q.authClientId ?? null,
-          q.state ?? null,
-          q.afterId ?? null,
-          q.limit,
-        ],
+        values,
       });
       return rows;
     },
@@ -200,9 +261,17 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       return locked.length > 0 ? tx.authSecret.findFirst({ where: { id, workspaceId } }) : null;
     },
 
-    create: (tx, data) => tx.authSecret.create({ data }),
+    async create(tx, { tags, ...data }) {
+      const created = await tx.authSecret.create({ data });
+      // The column's default is the empty object: nothing to write or index.
+      if (tags === undefined || Object.keys(tags).length === 0) return created;
+      return writeTags(tx, created, tags, 'new');
+    },
 
-    update: (tx, id, data) => tx.authSecret.update({ where: { id }, data }),
+    async update(tx, id, { tags, ...data }) {
+      const updated = await tx.authSecret.update({ where: { id }, data });
+      return tags === undefined ? updated : writeTags(tx, updated, tags, 'replace');
+    },
 
     async deleteInWorkspace(tx, workspaceId, id) {
       const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId } });

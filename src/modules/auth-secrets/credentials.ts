@@ -10,7 +10,8 @@ import { DecryptionError, open, seal } from '../../crypto/envelope.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { unprocessable } from '../../errors/api-error.js';
 import type { AuthType } from '../../generated/prisma/client.js';
-import type { SchemaRegistry } from '../../http/validation/schema-registry.js';
+import { type SchemaRegistry, validationError } from '../../http/validation/schema-registry.js';
+import type { CredentialsValidator } from '../credential-schemas/credential-schemas.js';
 
 /**
  * Bounds on credentials (documented in docs/API-DECISIONS.md). They keep one secret from
@@ -49,16 +50,24 @@ export function nestsDeeperThan(value: unknown, max: number): boolean {
   return false;
 }
 
+export interface CredentialCheckOptions {
+  /** Where the credentials are in the request document (errors point inside it). */
+  pointer?: string;
+  /** The `other` client's credentials schema (API.md §8.3), compiled; absent: any JSON object. */
+  clientSchema?: CredentialsValidator | undefined;
+}
+
 /**
- * Validates credentials for an auth-client of `authType` and returns what to store. Throws a 422
- * listing every problem, each with its source.pointer (under `pointer`).
+ * Validates credentials for an auth-client of `authType` (and its credentials schema, if it has one)
+ * and returns what to store. Throws a 422 listing every problem, each with its source.pointer
+ * inside `pointer`.
  */
 export function checkCredentials(
   schemas: SchemaRegistry,
   authType: AuthType,
   value: unknown,
   now: Date,
-  pointer = CREDENTIALS_POINTER,
+  { pointer = CREDENTIALS_POINTER, clientSchema }: CredentialCheckOptions = {},
 ): CheckedCredentials {
   if (nestsDeeperThan(value, CREDENTIAL_LIMITS.maxDepth)) {
     throw unprocessable([
@@ -80,7 +89,12 @@ export function checkCredentials(
       },
     ]);
   }
-  if (authType === 'other') return { stored: credentials, expiresAt: null };
+  if (authType === 'other') {
+    // Last, on a value already bounded in depth and size. Ajv's messages name the rule, never the
+    // value (no `verbose`), and the pointers are member names: no credential value reaches the error.
+    if (clientSchema && !clientSchema(credentials)) throw validationError(clientSchema.errors ?? [], pointer);
+    return { stored: credentials, expiresAt: null };
+  }
   // The schema allows an integer or a string of digits; both become a number of seconds.
   const expiresIn = Number(credentials.expires_in);
   if (expiresIn > CREDENTIAL_LIMITS.maxExpiresIn) {

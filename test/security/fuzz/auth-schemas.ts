@@ -1,15 +1,86 @@
 // Fuzz descriptions of the auth-client, auth-secret and authcheck body schemas.
-import { deepValue } from './random.js';
+import type { Json } from './draft.js';
+import { deepValue, type Rng } from './random.js';
 import {
   A,
   CLOSED,
   CREATE_LATE,
+  type MemberSpec,
   NAME,
   PATCH_LATE,
   PATCH_REQUIRED,
   type SchemaSpec,
   toOne,
 } from './schema-spec.js';
+
+/**
+ * A credentials_schema no `other` client may carry (API.md §8.3): an unknown name, a forbidden keyword
+ * anywhere, a root that is not an object, a schema Ajv refuses, too large, too deep, or not a name or
+ * an object at all. (Property NAMES such as "pattern" are fine, so none is used here.)
+ */
+function badCredentialsSchema(rng: Rng): unknown {
+  const member = (extra: Record<string, unknown>) => ({
+    type: 'object',
+    properties: { key: { type: 'string', ...extra } },
+  });
+  let deep: Record<string, unknown> = { type: 'string' };
+  for (let i = 0; i < 11; i++) deep = { type: 'object', properties: { a: deep } };
+  const big: Record<string, unknown> = {};
+  for (let i = 0; i < 500; i++) big[`m${i}`] = { type: 'string', description: 'x'.repeat(30) };
+  return rng.pick([
+    'nope',
+    'API_KEY',
+    'basic_auth ',
+    '__proto__',
+    '',
+    'x'.repeat(65),
+    42,
+    true,
+    [],
+    ['api_key'],
+    member({ pattern: '^(a+)+$' }),
+    member({ format: 'email' }),
+    member({ $ref: '#' }),
+    { ...member({}), $defs: { x: { type: 'string' } } },
+    { ...member({}), if: { required: ['key'] }, else: {} },
+    { ...member({}), allOf: [{ type: 'object' }] },
+    { ...member({}), patternProperties: { '^a': { type: 'string' } } },
+    { type: 'object', additionalProperties: { type: 'string', not: {} } },
+    { type: 'object', properties: { l: { type: 'array', items: { type: 'string', uniqueItems: true } } } },
+    { type: 'array' },
+    { properties: {} },
+    {},
+    member({ type: 'strnig' }),
+    member({ minLength: -1 }),
+    { type: 'object', required: ['missing'] },
+    { type: 'object', description: '\uD800' },
+    { type: 'object', properties: { '\uDC00': { type: 'string', enum: ['\uD800'] } } },
+    JSON.parse('{"type":"object","properties":{"__proto__":{"type":"string"}}}'),
+    { type: 'object', properties: big },
+    deep,
+  ]);
+}
+// API.md §8.2: description and tags, on create and PATCH alike.
+const DESCRIPTION_AND_TAGS: MemberSpec[] = [
+  { path: A('description'), kind: 'nullable-string', max: 1000, nul: true },
+  { path: A('tags'), kind: 'object' },
+  { path: A('tags', 'env'), kind: 'string', max: 256, nul: true },
+];
+const BAD_TAG_KEYS = ['', 'bad key', 'a/b', 'ü', 'x'.repeat(65), 'a[b]', 'k=v', 'a\u0000b', '😀', 'tab\t'];
+const BAD_TAGS = [
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[rng.pick(BAD_TAG_KEYS)] = 'v';
+  },
+  (doc: Json) => {
+    doc.data.attributes.tags = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
+  },
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[`k${rng.hex(4)}`] = rng.pick([1, true, null, [], {}, ['v'], { v: 'v' }]);
+  },
+  (doc: Json, rng: Rng) => {
+    doc.data.attributes.tags[`k${rng.hex(4)}`] = '😀'.repeat(rng.between(257, 400));
+  },
+];
 
 export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
   'auth-client-create': {
@@ -77,6 +148,15 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc, _rng, w) => {
         doc.data.attributes.name = w.a.clients.other.name;
       },
+      (doc, rng) => {
+        // oauth2 clients take no credentials_schema (null would be "none", so never null here).
+        doc.data.attributes.credentials_schema = rng.pick(['api_key', 'basic_auth', { type: 'object' }]);
+      },
+      (doc, rng) => {
+        doc.data.attributes.auth_type = 'other';
+        delete doc.data.attributes.oauth2;
+        doc.data.attributes.credentials_schema = badCredentialsSchema(rng);
+      },
     ],
   },
   'auth-client-update': {
@@ -100,6 +180,12 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc, _rng, w) => {
         doc.data.attributes.name = w.a.clients.other.name;
       },
+      (doc, rng) => {
+        // The PATCHed client is oauth2: any credentials_schema but null is refused.
+        doc.data.attributes.credentials_schema = rng.chance(0.5)
+          ? rng.pick(['api_key', 'aws_access_key', { type: 'object' }])
+          : badCredentialsSchema(rng);
+      },
     ],
   },
   'auth-secret-create': {
@@ -112,6 +198,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       { path: A('credentials', 'refresh_token'), kind: 'string', max: 16384 },
       { path: A('credentials', 'expires_in'), kind: 'integer' },
       { path: ['data', 'relationships', 'auth-client', 'data', 'id'], kind: 'uuid' },
+      ...DESCRIPTION_AND_TAGS,
     ],
     required: [
       ['data'],
@@ -185,6 +272,23 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc) => {
         doc.data.relationships['auth-client'].data = null;
       },
+      (doc, rng, w) => {
+        // The `typed` client's secrets must fit basic_auth: exactly username and password, non-empty strings.
+        doc.data.relationships['auth-client'].data.id = w.a.clients.typed.id;
+        doc.data.attributes.credentials = rng.pick([
+          doc.data.attributes.credentials,
+          {},
+          { username: 'u' },
+          { password: 'p' },
+          { username: 'u', password: 'p', extra: 'x' },
+          { username: 1, password: 'p' },
+          { username: 'u', password: '' },
+          { username: 'u', password: ['p'] },
+          { username: 'u', password: null },
+          { api_key: 'k' },
+        ]);
+      },
+      ...BAD_TAGS,
     ],
   },
   'auth-secret-update': {
@@ -193,6 +297,7 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       { path: A('state'), kind: 'enum', values: ['ready', 'error'], nul: true },
       { path: A('error'), kind: 'nullable-string', max: 2000, nul: true },
       { path: A('credentials'), kind: 'object' },
+      ...DESCRIPTION_AND_TAGS,
     ],
     required: PATCH_REQUIRED,
     closed: [...CLOSED, ['data', 'relationships']],
@@ -225,6 +330,78 @@ export const AUTH_SCHEMAS: Record<string, SchemaSpec> = {
       (doc, _rng, w) => {
         // A relationship of another type: 409 type_mismatch.
         toOne(doc, 'auth-client', 'user', w.a.clients.other.id);
+      },
+      (doc, rng, w) => {
+        // Moved to the basic_auth client: the stored oauth2 credentials do not fit, nor these.
+        toOne(doc, rng.pick(['auth-client', 'auth_client']), 'auth-client', w.a.clients.typed.id);
+        if (rng.chance(0.5))
+          doc.data.attributes.credentials = rng.pick([
+            { username: 'u' },
+            { username: 'u', password: 'p', x: 1 },
+            {},
+          ]);
+      },
+      ...BAD_TAGS,
+    ],
+  },
+  'connect-session-create': {
+    members: [
+      NAME,
+      { path: A('scopes'), kind: 'string-array' },
+      { path: A('return_url'), kind: 'nullable-string', max: 2048, nul: true },
+      { path: ['data', 'relationships', 'auth-client', 'data', 'id'], kind: 'uuid' },
+    ],
+    required: [
+      ['data'],
+      ['data', 'type'],
+      ['data', 'attributes'],
+      A('name'),
+      ['data', 'relationships'],
+      ['data', 'relationships', 'auth-client'],
+      ['data', 'relationships', 'auth-client', 'data'],
+    ],
+    closed: [...CLOSED, ['data', 'relationships'], ['data', 'relationships', 'auth-client']],
+    refused: {
+      'data.attributes': ['authorize_url', 'status', 'error', 'expires_at'],
+      'data.relationships': ['workspace', 'user', 'auth_client'],
+    },
+    late: [
+      ...CREATE_LATE,
+      (doc) => {
+        doc.data.relationships['auth-client'].data.type = 'auth-secret';
+      },
+    ],
+    specific: [
+      (doc, rng, w) => {
+        // Another tenant's auth-client, or none at all: 404.
+        doc.data.relationships['auth-client'].data.id = rng.pick([w.b.clients.oauth2.id, rng.uuid()]);
+      },
+      (doc, _rng, w) => {
+        // An `other` client cannot run an authorization-code flow: 422.
+        doc.data.relationships['auth-client'].data.id = w.a.clients.other.id;
+      },
+      (doc, rng) => {
+        doc.data.attributes.return_url = rng.pick([
+          'https://10.0.0.1/done',
+          'https://169.254.169.254/latest',
+          'http://app.example.test/done',
+          'https://u:p@app.example.test/done',
+          'https://app.example.test/done#x',
+          'javascript:alert(1)',
+          'not a url',
+        ]);
+      },
+      (doc, rng, w) => {
+        // A secret of another workspace or tenant (404), or of another client (422).
+        toOne(
+          doc,
+          'auth-secret',
+          'auth-secret',
+          rng.pick([w.a.secrets.ws2.id, w.b.secrets.ws1Oauth2.id, w.a.secrets.ws1Other.id, rng.uuid()]),
+        );
+      },
+      (doc, rng) => {
+        doc.data.attributes.scopes = [rng.pick(['has space', 'quote"', 'back\\slash', ''])];
       },
     ],
   },

@@ -136,7 +136,25 @@ export function generate(index: number, route: AnyRoute, w: World): Generated {
 
 export const STACK_TRACE = /\n\s+at\s|\bat\s+\S+\s+\([^)]*:\d+:\d+\)|node_modules|\.ts:\d+/;
 
+/**
+ * The OAuth callback answers a browser: a request that passes the common checks (Accept, Content-Type,
+ * query limits, method) reaches it, and without a state of a pending session it is the 400 page,
+ * never a redirect and never a write.
+ */
+function callbackPageProblems(res: RawResponse): string[] {
+  const problems: string[] = [];
+  if (res.status !== 400) problems.push(`callback page with status ${res.status}`);
+  if (res.headers.location) problems.push('callback page with a redirect');
+  if (!/default-src 'none'/.test(String(res.headers['content-security-policy'])))
+    problems.push('callback page without a strict CSP');
+  if (!res.headers['x-request-id']) problems.push('no X-Request-Id');
+  if (STACK_TRACE.test(res.text)) problems.push('stack trace or source path in the body');
+  return problems;
+}
+
 export function problemsWith(g: Generated, res: RawResponse): string[] {
+  if (g.route.query?.ownParameters && String(res.headers['content-type']).startsWith('text/html'))
+    return callbackPageProblems(res);
   const problems: string[] = [];
   if (res.status >= 500) problems.push(`5xx (${res.status})`);
   else if (res.status < 400) problems.push(`status ${res.status}: the request was accepted`);

@@ -272,6 +272,48 @@ export const REQUEST_VIOLATIONS: Violation[] = [
     },
   },
   {
+    // filter[tags.KEY]=VALUE (API.md §8.2) on the routes that take keyed filters.
+    name: 'query/keyed-filter',
+    category: 'query',
+    expect: [400],
+    applies: (d) => Object.keys(d.route.query?.keyedFilters ?? {}).length > 0,
+    apply: (d, rng) => {
+      const prefix = rng.pick(Object.keys(d.route.query?.keyedFilters ?? {}));
+      const param = (key: string, value: string) =>
+        `${encodeKey(`filter[${prefix}.`, rng)}${encodeComponent(key)}${encodeKey(']', rng)}=${value}`;
+      switch (rng.int(4)) {
+        case 0: {
+          const key = rng.pick([
+            '',
+            'bad key',
+            'a/b',
+            'ü',
+            'x'.repeat(65),
+            'k=v',
+            '😀',
+            'a\u0000b',
+            '\uD800',
+          ]);
+          d.query.push(param(key, 'v'));
+          break;
+        }
+        case 1: // more than the 10 accepted
+          for (let i = 0, n = rng.between(11, 20); i < n; i++) d.query.push(param(`k${i}`, 'v'));
+          break;
+        case 2:
+          d.query.push(
+            param(
+              'env',
+              rng.chance(0.5) ? 'v'.repeat(rng.between(257, 1000)) : encodeComponent('😀'.repeat(257)),
+            ),
+          );
+          break;
+        default:
+          d.query.push(param('env', rng.pick(['%00', 'a%00b'])));
+      }
+    },
+  },
+  {
     name: 'query/include',
     category: 'query',
     expect: [400],
@@ -381,8 +423,12 @@ export function badIdFor(kind: IdKind, rng: Rng, w: World): string {
     'workspace-audit-event': w.a.events.ws2,
     'tenant-audit-event': w.a.events.ws1,
     'api-key': [w.a.admin.apiKeyId, w.a.wsOwner.apiKeyId],
+    'connect-session': [w.a.connectSessions.ws2.id],
   };
-  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter((k) => k !== kind && k !== 'permission');
+  // Permission and credential-schema ids are names, not UUIDs: no other position could take them.
+  const otherKinds = (Object.keys(w.baseline) as IdKind[]).filter(
+    (k) => k !== kind && k !== 'permission' && k !== 'credential-schema',
+  );
   const choices: (() => string)[] = [
     () => base.slice(0, -1),
     () => `${base}a`,
