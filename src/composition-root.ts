@@ -23,6 +23,12 @@ import { createAuthClientService } from './modules/auth-clients/auth-client-serv
 import { authSecretRoutes } from './modules/auth-secrets/auth-secret-router.js';
 import { createAuthSecretService } from './modules/auth-secrets/auth-secret-service.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
+import { createTrashPurger, type TrashPurger } from './modules/auth-secrets/trash/trash-purger.js';
+import { trashRoutes } from './modules/auth-secrets/trash/trash-router.js';
+import { createTrashService } from './modules/auth-secrets/trash/trash-service.js';
+import { createTrashStore } from './modules/auth-secrets/trash/trash-store.js';
+import { versionRoutes } from './modules/auth-secrets/versions/version-router.js';
+import { createVersionService } from './modules/auth-secrets/versions/version-service.js';
 import { authcheckRoutes } from './modules/authcheck/authcheck-router.js';
 import { createConnectCallback } from './modules/connect-sessions/connect-callback.js';
 import { connectSessionRoutes } from './modules/connect-sessions/connect-session-router.js';
@@ -67,6 +73,8 @@ export interface Application {
   routes: AnyRoute[];
   /** Token refresh: its service, and a worker the entry point starts (src/server.ts, src/worker.ts). */
   refresh: RefreshModule;
+  /** Purges the trash after DELETED_SECRET_RETENTION_DAYS; the entry point starts it beside the worker. */
+  trashPurger: TrashPurger;
 }
 
 export function wireApplication(parts: ApplicationParts): Application {
@@ -79,7 +87,11 @@ export function wireApplication(parts: ApplicationParts): Application {
   // ones in a bounded cache, shared by auth-client writes and auth-secret writes.
   const credentialSchemas = createCredentialSchemas();
   // One auth-secret store for the service and the refresher: they share its batched reads.
-  const secretStore = createAuthSecretStore({ prisma, sql: sqlOf(prisma) });
+  const secretStore = createAuthSecretStore({
+    prisma,
+    sql: sqlOf(prisma),
+    versionsKept: config.secretVersionsKept,
+  });
   const authSecrets = createAuthSecretService({
     prisma,
     store: secretStore,
@@ -88,6 +100,15 @@ export function wireApplication(parts: ApplicationParts): Application {
     credentialSchemas,
     logger,
   });
+  const trash = createTrashService({
+    prisma,
+    store: secretStore,
+    trash: createTrashStore(prisma),
+    keyRing: parts.keyRing,
+    logger,
+    retentionDays: config.deletedSecretRetentionDays,
+  });
+  const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
   // Database failures are logged at a bounded rate; a new connection means the database answers again.
   const databaseFailures = new DatabaseFailureLog(logger);
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
@@ -120,7 +141,9 @@ export function wireApplication(parts: ApplicationParts): Application {
         credentialSchemas,
       ),
     ),
-    ...authSecretRoutes(authSecrets),
+    ...authSecretRoutes(authSecrets, trash),
+    ...versionRoutes(versions, authSecrets),
+    ...trashRoutes(trash),
     ...refreshRoutes(
       createRefreshRequests({ refresh: refresh.service, store: refresh.store, secrets: authSecrets }),
     ),
@@ -161,5 +184,5 @@ export function wireApplication(parts: ApplicationParts): Application {
     requestTimeoutMs: config.requestTimeoutMs,
     databaseFailures,
   });
-  return { app, routes, refresh };
+  return { app, routes, refresh, trashPurger: createTrashPurger({ prisma, config, logger }) };
 }

@@ -16,7 +16,7 @@ async function main(): Promise<void> {
   const redis = config.redisUrl
     ? await openRedis(config.redisUrl, logger).catch(closeOnError(infra))
     : undefined;
-  const { app, refresh } = wireApplication({
+  const { app, refresh, trashPurger } = wireApplication({
     prisma: infra.prisma,
     config,
     logger,
@@ -43,12 +43,14 @@ async function main(): Promise<void> {
   // and side by side with other servers and `npm run worker` processes when REDIS_URL is set.
   const worker = refresh.createWorker();
   worker.start();
+  trashPurger.start();
   installShutdown({
     logger,
     server,
     timeoutMs: config.shutdownTimeoutMs,
     closeResources: async () => {
       await worker.stop();
+      await trashPurger.stop();
       await refresh.service.idle();
       if (redis) await closeRedis(redis);
       await infra.close();

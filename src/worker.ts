@@ -8,6 +8,7 @@ import { loadConfig } from './config/config.js';
 import { sqlOf } from './db/prisma-client.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
+import { createTrashPurger } from './modules/auth-secrets/trash/trash-purger.js';
 import { createLogger } from './observability/logger.js';
 import { closeRedis, openRedis } from './redis/redis-connection.js';
 import { createRefreshModule } from './refresh/refresh-module.js';
@@ -33,7 +34,11 @@ async function main(): Promise<void> {
   const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
   const refresh = createRefreshModule({
     prisma: infra.prisma,
-    secrets: createAuthSecretStore({ prisma: infra.prisma, sql: sqlOf(infra.prisma) }),
+    secrets: createAuthSecretStore({
+      prisma: infra.prisma,
+      sql: sqlOf(infra.prisma),
+      versionsKept: config.secretVersionsKept,
+    }),
     config,
     logger,
     keyRing: infra.keyRing,
@@ -42,12 +47,16 @@ async function main(): Promise<void> {
   });
   const worker = refresh.createWorker();
   worker.start();
+  // Expired trash is purged beside the refreshes (API.md §9.2); safe with any number of workers.
+  const trashPurger = createTrashPurger({ prisma: infra.prisma, config, logger });
+  trashPurger.start();
 
   installShutdown({
     logger,
     timeoutMs: config.shutdownTimeoutMs,
     closeResources: async () => {
       await worker.stop();
+      await trashPurger.stop();
       await refresh.service.idle();
       await closeRedis(redis);
       await infra.close();

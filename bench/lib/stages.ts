@@ -73,7 +73,7 @@ export async function measureStages(input: StageInput): Promise<string> {
     const authenticate = createAuthenticator(sqlOf(prisma));
     const policy = createAccessPolicy(sqlOf(prisma));
     const secrets = createAuthSecretService({
-      store: createAuthSecretStore({ prisma, sql: sqlOf(prisma) }),
+      store: createAuthSecretStore({ prisma, sql: sqlOf(prisma), versionsKept: 10 }),
       prisma,
       keyRing: input.ring,
       schemas: createSchemaRegistry(),

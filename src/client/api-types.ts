@@ -25,6 +25,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -83,6 +84,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -141,6 +143,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -201,6 +204,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -269,6 +273,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -381,6 +386,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -444,6 +450,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -556,6 +563,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -653,6 +661,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -764,6 +773,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -900,6 +910,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1012,6 +1023,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1151,6 +1163,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1263,6 +1276,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1402,6 +1416,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1462,6 +1477,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1525,6 +1541,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1585,6 +1602,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1691,7 +1709,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1709,6 +1727,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1779,6 +1798,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1834,7 +1854,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1852,6 +1872,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -1922,6 +1943,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -1993,6 +2015,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -2105,6 +2128,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2258,6 +2282,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
@@ -2372,6 +2397,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2485,6 +2511,415 @@ export interface paths {
                 default: components["responses"]["error-default"];
             };
         };
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/secrets/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `workspaces.auth_secret.get` in the workspace (a workspace the caller cannot see is a 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                    };
+                    /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
+                    page?: {
+                        /** @default 50 */
+                        size?: number;
+                        cursor?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-version-collection-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/secrets/{id}/versions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `workspaces.auth_secret.get` in the workspace (a workspace the caller cannot see is a 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                    number: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-version-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/secrets/{id}/versions/{number}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `workspaces.auth_secret.edit` in the workspace (a workspace the caller cannot see is a 404). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                    number: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/deleted-secrets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `workspaces.auth_secret.get` in the workspace (a workspace the caller cannot see is a 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                    };
+                    /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
+                    page?: {
+                        /** @default 50 */
+                        size?: number;
+                        cursor?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    workspace: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-collection-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/deleted-secrets/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `workspaces.auth_secret.get` in the workspace (a workspace the caller cannot see is a 404). */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** @description Permission `workspaces.auth_secret.delete` in the workspace (a workspace the caller cannot see is a 404). */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/workspaces/{workspace}/deleted-secrets/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `workspaces.auth_secret.delete` in the workspace (a workspace the caller cannot see is a 404). */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    workspace: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["auth-secret-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v2/workspaces/{workspace}/secrets/{id}/refresh": {
@@ -2619,6 +3054,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -2748,6 +3184,7 @@ export interface paths {
                         "credential-schema"?: string;
                         "auth-secret"?: string;
                         "connect-session"?: string;
+                        "auth-secret-version"?: string;
                         "audit-event"?: string;
                     };
                 };
@@ -3233,6 +3670,47 @@ export interface components {
             };
             links: components["schemas"]["jsonapi.resourceLinks"];
         };
+        /** @description One version of an auth-secret's credentials (API.md §9.1); its id is `{secret id}:{number}`. `credentials` only when one version is read, by a caller with workspaces.auth_secret.reveal. */
+        "auth-secret-version-resource": {
+            /** @constant */
+            type: "auth-secret-version";
+            id: string;
+            /** @description Every attribute the type has; a sparse fieldset (`fields[TYPE]`) or a missing permission leaves some out. */
+            attributes?: {
+                number?: number;
+                /** @enum {string} */
+                cause?: "create" | "update" | "refresh" | "restore";
+                /** @description As on the auth-secret: oauth2 `access_token`, `refresh_token`, `expires_in`; other: the object stored. */
+                credentials?: {
+                    [key: string]: unknown;
+                };
+                expires_at?: components["schemas"]["jsonapi.nullableTimestamp"];
+                created_at?: components["schemas"]["jsonapi.timestamp"];
+                updated_at?: components["schemas"]["jsonapi.timestamp"];
+            };
+            relationships?: {
+                "auth-secret"?: {
+                    data: {
+                        /** @constant */
+                        type: "auth-secret";
+                        /** Format: uuid */
+                        id: string;
+                    };
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+                /** @description `data` is null while there is none, and then there are no `links`. */
+                user?: {
+                    data: {
+                        /** @constant */
+                        type: "user";
+                        /** Format: uuid */
+                        id: string;
+                    } | null;
+                    links?: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+            };
+            links: components["schemas"]["jsonapi.resourceLinks"];
+        };
         /** @description Stored credentials of a workspace for one auth-client (API.md §4). */
         "auth-secret-resource": {
             /** @constant */
@@ -3255,6 +3733,11 @@ export interface components {
                 } | null;
                 expires_at?: components["schemas"]["jsonapi.nullableTimestamp"];
                 refreshed_at?: components["schemas"]["jsonapi.nullableTimestamp"];
+                /**
+                 * Format: date-time
+                 * @description Only on secrets in the trash (GET …/deleted-secrets): when they were deleted.
+                 */
+                deleted_at?: string;
                 created_at?: components["schemas"]["jsonapi.timestamp"];
                 updated_at?: components["schemas"]["jsonapi.timestamp"];
             };
@@ -3338,6 +3821,7 @@ export interface components {
                     };
                     links: components["schemas"]["jsonapi.relationshipLinks"];
                 };
+                /** @description `data` is null while there is none, and then there are no `links`. */
                 "auth-secret"?: {
                     data: {
                         /** @constant */
@@ -3345,7 +3829,7 @@ export interface components {
                         /** Format: uuid */
                         id: string;
                     } | null;
-                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                    links?: components["schemas"]["jsonapi.relationshipLinks"];
                 };
             };
             links: components["schemas"]["jsonapi.resourceLinks"];
@@ -3712,6 +4196,20 @@ export interface components {
             meta?: components["schemas"]["jsonapi.meta"];
             data: components["schemas"]["connect-session-resource"][];
             included?: (components["schemas"]["workspace-resource"] | components["schemas"]["user-resource"] | components["schemas"]["auth-client-resource"] | components["schemas"]["auth-secret-resource"])[];
+        };
+        "auth-secret-version-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["auth-secret-version-resource"];
+            included?: (components["schemas"]["auth-secret-resource"] | components["schemas"]["user-resource"])[];
+        };
+        "auth-secret-version-collection-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["auth-secret-version-resource"][];
+            included?: (components["schemas"]["auth-secret-resource"] | components["schemas"]["user-resource"])[];
         };
         "audit-event-document": {
             jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];

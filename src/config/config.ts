@@ -26,6 +26,10 @@ export interface Config {
   refreshAheadSeconds: number;
   refreshConcurrency: number;
   refreshPollSeconds: number;
+  /** Versions of each auth-secret's credentials kept (the newest), API.md §9.1. */
+  secretVersionsKept: number;
+  /** Days a deleted auth-secret stays in the trash before the worker purges it; 0: DELETE purges. */
+  deletedSecretRetentionDays: number;
   bodyLimitBytes: number;
   requestTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -106,6 +110,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshAheadSeconds: v.REFRESH_AHEAD_SECONDS,
     refreshConcurrency: v.REFRESH_CONCURRENCY,
     refreshPollSeconds: v.REFRESH_POLL_SECONDS,
+    secretVersionsKept: v.SECRET_VERSIONS_KEPT,
+    deletedSecretRetentionDays: v.DELETED_SECRET_RETENTION_DAYS,
     bodyLimitBytes: v.BODY_LIMIT_BYTES,
     requestTimeoutMs: v.REQUEST_TIMEOUT_MS,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_MS,

@@ -34,6 +34,16 @@ export function connectSessionAad({ tenantId, workspaceId, id }: ConnectSessionA
   return `connect-session:${tenantId}:${workspaceId}:${id}`;
 }
 
+/**
+ * AAD for auth_secret_versions.credentials_sealed: bound to the secret's row and the version
+ * number, so a version cannot be opened as another version, another secret, or the live row.
+ */
+export function authSecretVersionAad(secret: AuthSecretAadParts, number: number): string {
+  if (!Number.isSafeInteger(number) || number < 1)
+    throw new TypeError('version number must be a positive integer');
+  return `auth-secret-version:${authSecretAad(secret).slice('auth-secret:'.length)}:${number}`;
+}
+
 /** AAD for auth_clients.client_secret_sealed. */
 export function authClientAad({ tenantId, id }: AuthClientAadParts): string {
   check({ tenantId, id });

@@ -1,5 +1,6 @@
 /**
- * `rotate-keys`: re-seals every stored secret under the ring's active key so old keys can be
+ * `rotate-keys`: re-seals every stored secret (auth-secret credentials and their versions, client
+ * secrets) under the ring's active key so old keys can be
  * removed from ENCRYPTION_KEYS. Runs while the service keeps serving:
  *   - rows are paged by id (keyset; ids are UUIDv7) in small batches, no long transactions;
  *   - each write is conditional on the sealed column (and updatedAt) still holding what we read,
@@ -16,6 +17,7 @@ import type { KeyRing } from './key-ring.js';
 import {
   authClientColumn,
   authSecretColumn,
+  authSecretVersionColumn,
   type RotationTable,
   type SealedColumn,
   type SealedColumnsPrisma,
@@ -50,6 +52,8 @@ export interface RotateKeysOptions {
 export interface RotateKeysResult {
   /** Rows re-sealed (rows already under the active key are not counted). */
   authSecrets: number;
+  /** Versions of auth-secret credentials (API.md §9.1): sealed like the secret, re-sealed too. */
+  authSecretVersions: number;
   authClients: number;
 }
 
@@ -78,6 +82,13 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotateKeys
   const failures: RotationFailure[] = [];
   const result: RotateKeysResult = {
     authSecrets: await rotateColumn(authSecretColumn(prisma), ring, batchSize, failures, onProgress),
+    authSecretVersions: await rotateColumn(
+      authSecretVersionColumn(prisma),
+      ring,
+      batchSize,
+      failures,
+      onProgress,
+    ),
     authClients: await rotateColumn(authClientColumn(prisma), ring, batchSize, failures, onProgress),
   };
   if (failures.length > 0) throw new KeyRotationError(result, failures);

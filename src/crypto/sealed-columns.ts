@@ -4,12 +4,12 @@
  * same builders the API uses (aad.ts) and writes back only if the row is unchanged.
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { authClientAad, authSecretAad } from './aad.js';
+import { authClientAad, authSecretAad, authSecretVersionAad } from './aad.js';
 
-export type RotationTable = 'auth_secrets' | 'auth_clients';
+export type RotationTable = 'auth_secrets' | 'auth_secret_versions' | 'auth_clients';
 
 /** Structural, so a transaction client works too. */
-export type SealedColumnsPrisma = Pick<PrismaClient, 'authSecret' | 'authClient'>;
+export type SealedColumnsPrisma = Pick<PrismaClient, 'authSecret' | 'authSecretVersion' | 'authClient'>;
 
 type Bytes = Uint8Array<ArrayBuffer>; // what Prisma 7 returns and accepts for Bytes columns
 
@@ -70,6 +70,73 @@ export function authSecretColumn(prisma: SealedColumnsPrisma): SealedColumn {
       const { count } = await prisma.authSecret.updateMany({
         where: { id: row.id, credentialsSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
         data: { credentialsSealed: sealed, updatedAt: row.updatedAt },
+      });
+      return count === 1;
+    },
+  };
+}
+
+/**
+ * Versions of auth-secret credentials (API.md §9.1). Their key is (auth_secret_id, number); the
+ * SealedRow id is "{auth_secret_id}:{number}", which sorts like the key for keyset paging because
+ * every secret id has the same length. Versions are never changed after they are written, so
+ * `updatedAt` is their created_at and a write back only needs the sealed bytes to be unchanged.
+ */
+export function authSecretVersionColumn(prisma: SealedColumnsPrisma): SealedColumn {
+  const select = {
+    authSecretId: true,
+    number: true,
+    credentialsSealed: true,
+    createdAt: true,
+    authSecret: { select: { tenantId: true, workspaceId: true } },
+  } as const;
+  type Row = {
+    authSecretId: string;
+    number: number;
+    credentialsSealed: Bytes;
+    createdAt: Date;
+    authSecret: { tenantId: string; workspaceId: string };
+  };
+  const toSealed = (r: Row): SealedRow => ({
+    id: `${r.authSecretId}:${r.number}`,
+    aad: authSecretVersionAad({ ...r.authSecret, id: r.authSecretId }, r.number),
+    sealed: r.credentialsSealed,
+    updatedAt: r.createdAt,
+  });
+  const keyOf = (id: string) => {
+    const [authSecretId = '', number = '0'] = id.split(':');
+    return { authSecretId, number: Number(number) };
+  };
+  return {
+    table: 'auth_secret_versions',
+    async page(afterId, take) {
+      const after = afterId === undefined ? undefined : keyOf(afterId);
+      const rows = await prisma.authSecretVersion.findMany({
+        where: after
+          ? {
+              OR: [
+                { authSecretId: { gt: after.authSecretId } },
+                { authSecretId: after.authSecretId, number: { gt: after.number } },
+              ],
+            }
+          : {},
+        orderBy: [{ authSecretId: 'asc' }, { number: 'asc' }],
+        take,
+        select,
+      });
+      return rows.map(toSealed);
+    },
+    async reload(id) {
+      const r = await prisma.authSecretVersion.findUnique({
+        where: { authSecretId_number: keyOf(id) },
+        select,
+      });
+      return r ? toSealed(r) : undefined;
+    },
+    async replace(row, sealed) {
+      const { count } = await prisma.authSecretVersion.updateMany({
+        where: { ...keyOf(row.id), credentialsSealed: { equals: row.sealed } },
+        data: { credentialsSealed: sealed },
       });
       return count === 1;
     },

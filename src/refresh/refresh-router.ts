@@ -3,6 +3,7 @@
 import { resourceResult } from '../http/responses.js';
 import { type AnyRoute, access, route } from '../http/route-table.js';
 import { auditActorOf } from '../modules/audit-events/audit-recorder.js';
+import { withEtag } from '../modules/auth-secrets/auth-secret-router.js';
 import { authSecretSpec } from '../modules/auth-secrets/auth-secret-serializer.js';
 import type { RefreshRequests } from './refresh-request.js';
 
@@ -16,7 +17,7 @@ export function refreshRoutes(requests: RefreshRequests): AnyRoute[] {
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         const secret = await requests.onRequest(ctx.workspace, id, auditActorOf(ctx), ctx.receivedAt);
-        return resourceResult(authSecretSpec, secret, ctx);
+        return withEtag(secret, resourceResult(authSecretSpec, secret, ctx));
       },
     }),
   ];

@@ -8,6 +8,7 @@ import type { AuthSecret } from '../generated/prisma/client.js';
 import { type AuditActor, systemActor } from '../modules/audit-events/audit-recorder.js';
 import { openClientSecret } from '../modules/auth-clients/client-secret.js';
 import { openCredentials, sealCredentials } from '../modules/auth-secrets/credentials.js';
+import { sealVersionCredentials } from '../modules/auth-secrets/versions/version-credentials.js';
 import type { ProviderClient } from './provider-client.js';
 import { ProviderError } from './provider-error.js';
 import { CoordinationError, type RefreshCoordinator, type SharedOutcome } from './refresh-lease.js';
@@ -106,9 +107,13 @@ export function createRefreshService(deps: RefreshServiceDependencies) {
       };
       const written = await deps.store.recordSuccess(
         secret,
-        sealCredentials(deps.keyRing, secret, stored),
-        tokens.expiresAt,
-        at,
+        {
+          credentialsSealed: sealCredentials(deps.keyRing, secret, stored),
+          // The version this write makes if it is stored (API.md §9.1): the next credentials_version.
+          versionSealed: sealVersionCredentials(deps.keyRing, secret, secret.credentialsVersion + 1, stored),
+          expiresAt: tokens.expiresAt,
+          at,
+        },
         auditOf(secret, request),
       );
       if (!written) {

@@ -9,7 +9,11 @@
 import type { AuthSecret, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
 import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
-import type { AuthSecretStore, RefreshFailureWrite } from '../modules/auth-secrets/auth-secret-store.js';
+import type {
+  AuthSecretStore,
+  RefreshedCredentials,
+  RefreshFailureWrite,
+} from '../modules/auth-secrets/auth-secret-store.js';
 
 export interface RefreshTarget {
   secret: AuthSecret;
@@ -95,13 +99,11 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
      */
     async recordSuccess(
       secret: AuthSecret,
-      credentialsSealed: Uint8Array<ArrayBuffer>,
-      expiresAt: Date | null,
-      at: Date,
+      renewed: Omit<RefreshedCredentials, 'userId'>,
       audit: RefreshAudit,
     ): Promise<boolean> {
       return writeWithEvent(secret, audit, 'refreshed', (tx) =>
-        secrets.storeRefreshed(tx, secret, { credentialsSealed, expiresAt, at }),
+        secrets.storeRefreshed(tx, secret, { ...renewed, userId: audit.actor.userId }),
       );
     },
 
@@ -138,7 +140,7 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
         SET next_attempt_at = now() + ${opts.claimTtlMs}::int * interval '1 millisecond'
         FROM (
           SELECT id FROM auth_secrets
-          WHERE auth_type = 'oauth2' AND state = 'ready'
+          WHERE auth_type = 'oauth2' AND state = 'ready' AND deleted_at IS NULL
             AND expires_at <= now() + ${opts.aheadSeconds}::int * interval '1 second'
             AND (next_attempt_at IS NULL OR next_attempt_at <= now())
             AND (${cursorAt}::timestamptz IS NULL OR (expires_at, id) > (${cursorAt}::timestamptz, ${cursorId}::uuid))
@@ -182,7 +184,7 @@ export function createRefreshStore(prisma: PrismaClient, secrets: AuthSecretStor
     async countDue(aheadSeconds: number): Promise<number> {
       const [row] = await prisma.$queryRaw<{ n: number }[]>`
         SELECT count(*)::int AS n FROM auth_secrets
-        WHERE auth_type = 'oauth2' AND state = 'ready'
+        WHERE auth_type = 'oauth2' AND state = 'ready' AND deleted_at IS NULL
           AND expires_at <= now() + ${aheadSeconds}::int * interval '1 second'`;
       return row?.n ?? 0;
     },

@@ -30,7 +30,21 @@ export interface SecretRequest {
 }
 
 export interface SecretRow extends MatrixRow<Caller, SecretCase, SecretRequest> {
-  variant: 'list' | 'get' | 'create' | 'patch' | 'delete';
+  variant:
+    | 'list'
+    | 'get'
+    | 'create'
+    | 'patch'
+    | 'delete'
+    | 'list versions'
+    | 'get version'
+    | 'restore version'
+    | 'list trash'
+    | 'get trashed'
+    | 'restore trashed'
+    | 'purge trashed';
+  /** The case's secret is moved to the trash (by its workspace's owner) before the request. */
+  trashed?: true;
 }
 
 /** Statuses in the order of CALLERS; 404 means the workspace is invisible to the caller. */
@@ -78,5 +92,71 @@ export const AUTH_SECRET_ROWS: SecretRow[] = [
     variant: 'delete',
     expected: statuses(204, 204, 403, 403, 204, 404, 404, 403),
     prepare: (c) => ({ method: 'DELETE', path: `/v2/workspaces/${c.workspaceId}/secrets/${c.secretId}` }),
+  },
+  // Secret history (API.md §9): versions read like the secret, restored like a PATCH; the trash is
+  // read like the secrets and changed (restore, purge) like a DELETE.
+  {
+    route: 'GET /v2/workspaces/:workspace/secrets/:id/versions',
+    variant: 'list versions',
+    expected: statuses(200, 200, 200, 200, 200, 404, 404, 200),
+    prepare: (c) => ({
+      method: 'GET',
+      path: `/v2/workspaces/${c.workspaceId}/secrets/${c.secretId}/versions`,
+    }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/secrets/:id/versions/:number',
+    variant: 'get version',
+    expected: statuses(200, 200, 200, 200, 200, 404, 404, 200),
+    prepare: (c) => ({
+      method: 'GET',
+      path: `/v2/workspaces/${c.workspaceId}/secrets/${c.secretId}/versions/1`,
+    }),
+  },
+  {
+    route: 'POST /v2/workspaces/:workspace/secrets/:id/versions/:number/restore',
+    variant: 'restore version',
+    expected: statuses(200, 200, 403, 403, 200, 404, 404, 403),
+    prepare: (c) => ({
+      method: 'POST',
+      path: `/v2/workspaces/${c.workspaceId}/secrets/${c.secretId}/versions/1/restore`,
+    }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/deleted-secrets',
+    variant: 'list trash',
+    trashed: true,
+    expected: statuses(200, 200, 200, 200, 200, 404, 404, 200),
+    prepare: (c) => ({ method: 'GET', path: `/v2/workspaces/${c.workspaceId}/deleted-secrets` }),
+  },
+  {
+    route: 'GET /v2/workspaces/:workspace/deleted-secrets/:id',
+    variant: 'get trashed',
+    trashed: true,
+    expected: statuses(200, 200, 200, 200, 200, 404, 404, 200),
+    prepare: (c) => ({
+      method: 'GET',
+      path: `/v2/workspaces/${c.workspaceId}/deleted-secrets/${c.secretId}`,
+    }),
+  },
+  {
+    route: 'POST /v2/workspaces/:workspace/deleted-secrets/:id/restore',
+    variant: 'restore trashed',
+    trashed: true,
+    expected: statuses(200, 200, 403, 403, 200, 404, 404, 403),
+    prepare: (c) => ({
+      method: 'POST',
+      path: `/v2/workspaces/${c.workspaceId}/deleted-secrets/${c.secretId}/restore`,
+    }),
+  },
+  {
+    route: 'DELETE /v2/workspaces/:workspace/deleted-secrets/:id',
+    variant: 'purge trashed',
+    trashed: true,
+    expected: statuses(204, 204, 403, 403, 204, 404, 404, 403),
+    prepare: (c) => ({
+      method: 'DELETE',
+      path: `/v2/workspaces/${c.workspaceId}/deleted-secrets/${c.secretId}`,
+    }),
   },
 ];

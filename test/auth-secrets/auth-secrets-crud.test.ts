@@ -488,7 +488,7 @@ describe('auth-secrets: routes (API.md §4)', () => {
   });
 
   describe('delete', () => {
-    it('deletes (204); the secret is gone; a second delete is 404', async () => {
+    it('deletes (204) into the trash; the secret is gone from every route; a second delete is 404', async () => {
       const created = await createSecret(http, admin.auth, ws, oauthClient.id);
       const res = track(await http.delete(`${base()}/${created.id}`).set('Authorization', admin.auth));
       assertJsonApiResponse(res);
@@ -497,7 +497,9 @@ describe('auth-secrets: routes (API.md §4)', () => {
       expectError(await get(`${base()}/${created.id}`), 404);
       expectError(track(await http.delete(`${base()}/${created.id}`).set('Authorization', admin.auth)), 404);
       expectError(track(await http.delete(`${base()}/not-a-uuid`).set('Authorization', admin.auth)), 404);
-      assert.equal(await t.prisma.authSecret.findUnique({ where: { id: created.id } }), null);
+      // In the workspace's trash (API.md §9.2), restorable until the retention purge.
+      const row = await t.prisma.authSecret.findUniqueOrThrow({ where: { id: created.id } });
+      assert.ok(row.deletedAt instanceof Date);
     });
   });
 

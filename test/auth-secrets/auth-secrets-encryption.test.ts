@@ -65,14 +65,32 @@ describe('auth-secrets: encryption at rest', () => {
     });
   }
 
-  it('keeps no plaintext access token, refresh token or client secret in any row', async () => {
+  it('keeps no plaintext access token, refresh token or client secret in any row (versions included)', async () => {
     const a = await newSecret();
-    await newSecret('other');
+    const b = await newSecret('other');
+    // Versions (API.md §9.1): a second one for `b`, and `b` in the trash, whose rows stay sealed too.
+    const replacement = { api_key: secretMarker('api-key'), extra: { pin: secretMarker('pin') } };
+    plaintexts.push(replacement.api_key, replacement.extra.pin);
+    const patched = track(
+      await http
+        .patch(`/v2/workspaces/${ws}/secrets/${b.id}`)
+        .set('Authorization', admin.auth)
+        .send({ data: { type: 'auth-secret', id: b.id, attributes: { credentials: replacement } } }),
+    );
+    assert.equal(patched.status, 200, patched.text);
+    const trashed = track(
+      await http.delete(`/v2/workspaces/${ws}/secrets/${b.id}`).set('Authorization', admin.auth),
+    );
+    assert.equal(trashed.status, 204);
     const rows = await t.prisma.$queryRaw<{ row: string; sealed: Uint8Array }[]>`
-      SELECT row_to_json(s)::text AS row, credentials_sealed AS sealed FROM auth_secrets s WHERE tenant_id = ${tenantId}::uuid`;
+      SELECT row_to_json(s)::text AS row, credentials_sealed AS sealed FROM auth_secrets s WHERE tenant_id = ${tenantId}::uuid
+      UNION ALL
+      SELECT row_to_json(v)::text AS row, v.credentials_sealed AS sealed
+      FROM auth_secret_versions v JOIN auth_secrets s ON s.id = v.auth_secret_id WHERE s.tenant_id = ${tenantId}::uuid`;
+    assert.ok(rows.length >= 5, `${rows.length} rows (2 secrets, 3 versions)`);
     const clients = await t.prisma.$queryRaw<{ row: string; sealed: Uint8Array | null }[]>`
       SELECT row_to_json(c)::text AS row, client_secret_sealed AS sealed FROM auth_clients c WHERE tenant_id = ${tenantId}::uuid`;
-    assert.ok(rows.length >= 2 && clients.length === 2);
+    assert.ok(clients.length === 2);
     const needles = [...plaintexts, clientSecret];
     for (const r of [...rows, ...clients]) {
       for (const needle of needles) {

@@ -67,6 +67,13 @@ describe('auth-secrets: permissions and isolation', () => {
 
   after(() => t.close());
 
+  async function trash(secretId: string) {
+    const res = track(
+      await http.delete(`/v2/workspaces/${ws}/secrets/${secretId}`).set('Authorization', admin.auth),
+    );
+    assert.equal(res.status, 204, res.text);
+  }
+
   async function call(row: SecretRow, auth: string, secretId: string) {
     const r = await row.prepare({ workspaceId: ws, secretId, clientId: client.id });
     const req =
@@ -92,6 +99,7 @@ describe('auth-secrets: permissions and isolation', () => {
         const route = row.variant;
         // A fresh secret per route, so that delete and patch act on something that exists.
         const secret = await createSecret(http, admin.auth, ws, client.id);
+        if (row.trashed) await trash(secret.id);
         const before = await t.prisma.authSecret.findUnique({ where: { id: secret.id } });
         const count = await t.prisma.authSecret.count({ where: { workspaceId: ws } });
         const res = await call(row, actor.auth, secret.id);
@@ -111,9 +119,15 @@ describe('auth-secrets: permissions and isolation', () => {
         } else {
           assertJsonApiResponse(res);
           assert.equal(res.status, expected(row), `${caller} ${route}: ${res.text}`);
-          // API.md §8.1: credentials only for callers with reveal (auth-secrets-reveal.test.ts has the rest).
+          // API.md §8.1: credentials only for callers with reveal (auth-secrets-reveal.test.ts has the rest);
+          // the version list and the trash are metadata only, for everyone (§9.1, §9.2).
+          const metadataOnly = ['list versions', 'list trash', 'get trashed'].includes(route);
           for (const item of [res.body.data ?? []].flat()) {
-            assert.equal('credentials' in item.attributes, REVEALS[caller], `${caller} ${route} credentials`);
+            assert.equal(
+              'credentials' in item.attributes,
+              !metadataOnly && REVEALS[caller],
+              `${caller} ${route} credentials`,
+            );
           }
         }
       }

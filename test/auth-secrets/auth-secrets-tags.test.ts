@@ -186,7 +186,7 @@ describe('auth-secrets: description, tags and the filters on them (API.md §8.2)
       ]);
     });
 
-    it('are plain columns, and deleting the secret removes its index rows', async () => {
+    it('are plain columns; a trashed secret leaves the filter at once, and purging it removes its index rows', async () => {
       const created = await createSecret(http, admin.auth, ws, oauthClient.id, {
         description: 'plain text here',
         tags: { env: 'plain' },
@@ -196,6 +196,16 @@ describe('auth-secrets: description, tags and the filters on them (API.md §8.2)
       assert.deepEqual(row, { description: 'plain text here', tags: { env: 'plain' } });
       const del = track(await http.delete(`${base()}/${created.id}`).set('Authorization', admin.auth));
       assert.equal(del.status, 204);
+      assert.ok(
+        !(await listAll(ws, 'filter[tags.env]=plain')).includes(created.id),
+        'trashed secret still listed',
+      );
+      const purge = track(
+        await http
+          .delete(`/v2/workspaces/${ws}/deleted-secrets/${created.id}`)
+          .set('Authorization', admin.auth),
+      );
+      assert.equal(purge.status, 204, purge.text);
       assert.deepEqual(await indexedTags(created.id), {});
     });
 

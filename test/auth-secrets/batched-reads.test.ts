@@ -227,7 +227,7 @@ describe('auth-secrets: batched reads on the hot path', () => {
   });
 
   it('reads a secret row in plain SQL exactly as Prisma reads it', async () => {
-    const store = createAuthSecretStore({ prisma: t.prisma, sql: sqlOf(t.prisma) });
+    const store = createAuthSecretStore({ prisma: t.prisma, sql: sqlOf(t.prisma), versionsKept: 10 });
     const find = (key: string) => store.find(key.split('|')[0] ?? '', key.split('|')[1] ?? '');
     const [viaSql, missing] = await Promise.all([
       find(`${ws}|${secret.id}`),

@@ -239,7 +239,11 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
       ENCRYPTION_KEYS: ring(NEW, OLD),
     });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(JSON.parse(again.stdout).resealed, { authSecrets: 0, authClients: 0 }, 'complete');
+    assert.deepEqual(
+      JSON.parse(again.stdout).resealed,
+      { authSecrets: 0, authSecretVersions: 0, authClients: 0 },
+      'complete',
+    );
     assert.deepEqual([...(await keyIdsInUse())], ['k-new']);
     await exercise('3: rotated');
 

@@ -135,6 +135,7 @@ describe('crypto/rotate-keys against the database, while serving', () => {
     const delegate = during.prisma.authSecret;
     const interleaved = {
       authClient: during.prisma.authClient,
+      authSecretVersion: during.prisma.authSecretVersion,
       authSecret: {
         findMany: delegate.findMany.bind(delegate),
         findUnique: delegate.findUnique.bind(delegate),
@@ -184,7 +185,7 @@ describe('crypto/rotate-keys against the database, while serving', () => {
 
     // A second run has nothing left to do for this tenant.
     const again = await rotate(during, mine(), { batchSize: 200 });
-    assert.deepEqual(again, { authSecrets: 0, authClients: 0 });
+    assert.deepEqual(again, { authSecrets: 0, authSecretVersions: 0, authClients: 0 });
   });
 
   it('leaves every row openable with the new key alone', async () => {

@@ -82,7 +82,13 @@ function clientRow(n: number, secret: boolean): Row {
 function setup(secrets: Row[], clients: Row[], beforeUpdate?: (id: string, rows: Map<string, Row>) => void) {
   const authSecret = fakeTable('credentialsSealed', secrets, beforeUpdate);
   const authClient = fakeTable('clientSecretSealed', clients);
-  const prisma = { authSecret, authClient } as unknown as RotateKeysOptions['prisma'];
+  // No versions here: their adapter's queries run against PostgreSQL in rotate-keys-db.test.ts.
+  const authSecretVersion = {
+    findMany: async () => [],
+    findUnique: async () => null,
+    updateMany: async () => ({ count: 0 }),
+  };
+  const prisma = { authSecret, authSecretVersion, authClient } as unknown as RotateKeysOptions['prisma'];
   return { prisma, secrets: authSecret.rows, clients: authClient.rows };
 }
 
@@ -104,7 +110,7 @@ describe('crypto/rotate-keys', () => {
       onProgress: (p) => progress.push(p),
     });
 
-    assert.deepEqual(result, { authSecrets: 5, authClients: 2 });
+    assert.deepEqual(result, { authSecrets: 5, authSecretVersions: 0, authClients: 2 });
     for (const r of db.secrets.values()) {
       assert.equal(sealedKeyId(r.credentialsSealed as Uint8Array), 'new');
       assert.equal(openSecret(newRing, r), `credentials-${Number(r.id.slice(1))}`);
@@ -121,11 +127,13 @@ describe('crypto/rotate-keys', () => {
         ['auth_secrets', 2, 2],
         ['auth_secrets', 4, 4],
         ['auth_secrets', 6, 5],
+        ['auth_secret_versions', 0, 0],
         ['auth_clients', 2, 2],
       ],
     );
     assert.deepEqual(await rotateKeys({ prisma: db.prisma, ring: transition }), {
       authSecrets: 0,
+      authSecretVersions: 0,
       authClients: 0,
     });
   });
@@ -147,7 +155,7 @@ describe('crypto/rotate-keys', () => {
       onProgress: (p) => progress.push(p),
     });
 
-    assert.deepEqual(result, { authSecrets: 1, authClients: 0 });
+    assert.deepEqual(result, { authSecrets: 1, authSecretVersions: 0, authClients: 0 });
     assert.equal(progress[0]?.retries, 1);
     assert.equal(openSecret(newRing, db.secrets.get('s001') as Row), 'fresh-from-api');
     assert.equal(openSecret(newRing, db.secrets.get('s002') as Row), 'credentials-2');
@@ -163,6 +171,7 @@ describe('crypto/rotate-keys', () => {
     });
     assert.deepEqual(await rotateKeys({ prisma: db.prisma, ring: transition }), {
       authSecrets: 1,
+      authSecretVersions: 0,
       authClients: 0,
     });
     assert.equal(openSecret(newRing, db.secrets.get('s001') as Row), 'written-with-old-key');
@@ -180,7 +189,7 @@ describe('crypto/rotate-keys', () => {
     );
 
     assert.ok(err instanceof KeyRotationError);
-    assert.deepEqual(err.result, { authSecrets: 1, authClients: 1 });
+    assert.deepEqual(err.result, { authSecrets: 1, authSecretVersions: 0, authClients: 1 });
     assert.deepEqual(err.failures, [
       { table: 'auth_secrets', id: 's003', code: 'unknown_key' },
       { table: 'auth_secrets', id: 's999', code: 'decryption_failed' },

@@ -416,6 +416,16 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
           findUnique: (args: never) => t.prisma.authSecret.findUnique(args),
           updateMany: (args: never) => t.prisma.authSecret.updateMany(args),
         },
+        // Versions of this tenant's secrets (the secret relation carries the tenant).
+        authSecretVersion: {
+          findMany: (args: { where?: object }) =>
+            t.prisma.authSecretVersion.findMany({
+              ...args,
+              where: { ...args.where, authSecret: { tenantId: tenant.tenantId } },
+            } as never),
+          findUnique: (args: never) => t.prisma.authSecretVersion.findUnique(args),
+          updateMany: (args: never) => t.prisma.authSecretVersion.updateMany(args),
+        },
         authClient: {
           findMany: (args: { where?: object }) =>
             t.prisma.authClient.findMany({ ...args, where: where(args.where) } as never),

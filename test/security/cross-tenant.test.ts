@@ -481,20 +481,21 @@ describe('security: tenant and workspace isolation for every id position', funct
     // A.wsOwner: tenant member, owner of A.ws1, not a member of A.ws2.
     const WORKSPACE_SCOPED: IdKind[] = [
       'auth-secret',
+      'deleted-secret',
       'membership',
       'workspace-audit-event',
+      'version-number',
       'connect-session',
     ];
+    // A version number names no one's data (every secret has a version 1): no A2 value to try.
     const ws2Ids = (kind: IdKind): string[] =>
-      kind === 'auth-secret'
-        ? [A.secrets.ws2.id]
-        : kind === 'membership'
-          ? A.memberships.ws2
-          : kind === 'workspace-audit-event'
-            ? A.events.ws2
-            : kind === 'connect-session'
-              ? [A.connectSessions.ws2.id]
-              : [];
+      ({
+        'auth-secret': [A.secrets.ws2.id],
+        'deleted-secret': [A.trashed.ws2.id],
+        membership: A.memberships.ws2,
+        'workspace-audit-event': A.events.ws2,
+        'connect-session': [A.connectSessions.ws2.id],
+      })[kind as string] ?? [];
 
     it('every :workspace and every workspace-scoped :id: 404, as for an id that does not exist', async () => {
       const from = seen.length;

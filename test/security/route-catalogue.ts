@@ -19,6 +19,8 @@ export function paramsOf(path: string): string[] {
 
 const ID_KIND_BY_COLLECTION: Record<string, IdKind> = {
   secrets: 'auth-secret',
+  'deleted-secrets': 'deleted-secret',
+  versions: 'version-number',
   'auth-clients': 'auth-client',
   roles: 'role',
   memberships: 'membership',

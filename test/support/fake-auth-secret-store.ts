@@ -55,7 +55,7 @@ export class FakeAuthSecretStore implements AuthSecretStore {
   lockInWorkspace = refuse;
   create = refuse;
   update = refuse;
-  deleteInWorkspace = refuse;
+  recordVersion = refuse;
   storeRefreshed = refuse;
   noteRefreshFailure = refuse;
   markRefreshFailed = refuse;

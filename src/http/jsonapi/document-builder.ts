@@ -184,5 +184,20 @@ export async function buildDocument<D>(
     ? serializer.serialize(views, { linkers: documentLinkers } as never)
     : serializer.serialize(views))) as Record<string, unknown>;
   if (opts.meta) document.meta = opts.meta;
+  dropLinksOfEmptyRelationships(document.data);
   return document;
+}
+
+/**
+ * A to-one relationship to nobody (`data: null`, e.g. the user of a version the refresh worker
+ * made) has no related resource to link to: its `links` would name a route that does not resolve.
+ */
+function dropLinksOfEmptyRelationships(data: unknown): void {
+  for (const resource of Array.isArray(data) ? data : [data]) {
+    const relationships = (resource as { relationships?: Record<string, Record<string, unknown>> } | null)
+      ?.relationships;
+    for (const relationship of Object.values(relationships ?? {})) {
+      if (relationship.data === null) delete relationship.links;
+    }
+  }
 }

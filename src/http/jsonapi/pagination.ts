@@ -12,6 +12,19 @@ export function decodeCursor(cursor: string): string | undefined {
   return UUID_RE.test(id) ? id : undefined;
 }
 
+/**
+ * Collections keyed by a number (an auth-secret's versions, newest first): base64url of
+ * "version:<n>". Decodes to the number as a string, or undefined for anything this service did not issue.
+ */
+export const encodeNumberCursor = (lastNumber: number): string =>
+  Buffer.from(`version:${lastNumber}`, 'utf8').toString('base64url');
+
+export function decodeNumberCursor(cursor: string): string | undefined {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(cursor)) return undefined;
+  const match = /^version:([1-9][0-9]{0,9})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  return match && Number(match[1]) <= 2_147_483_647 ? match[1] : undefined;
+}
+
 export interface Page<T> {
   items: T[];
   /** The cursor of the next page, when more data exists. */

@@ -2,7 +2,7 @@
 // ("page[size]"), which we validate against the route's declared list: anything unknown is a 400.
 import { isUuid } from '../../db/uuid7.js';
 import { ApiError, type ApiErrorItem } from '../../errors/api-error.js';
-import { decodeCursor } from './pagination.js';
+import { decodeCursor, decodeNumberCursor } from './pagination.js';
 import { isResourceType, RESOURCE_FIELDS } from './resource-types.js';
 
 export type FilterKind = 'uuid' | 'string' | { enum: readonly string[] };
@@ -30,6 +30,8 @@ export interface QuerySpec {
    * the ones it does not know.
    */
   ownParameters?: true;
+  /** What page[cursor] encodes: a row id (default) or a number (pagination.ts). */
+  cursor?: 'id' | 'number';
 }
 
 export interface ParsedQuery {
@@ -119,7 +121,7 @@ export function parseQuery(query: Record<string, unknown>, spec: QuerySpec, meth
         bad(key, `page[size] must be an integer from 1 to ${MAX_PAGE_SIZE}.`);
       else parsed.page.size = n;
     } else if (family?.[1] === 'page' && spec.paginated && family[2] === 'cursor') {
-      const cursor = decodeCursor(value);
+      const cursor = spec.cursor === 'number' ? decodeNumberCursor(value) : decodeCursor(value);
       if (cursor === undefined) bad(key, 'page[cursor] is not a cursor this service issued.');
       else parsed.page.cursor = cursor;
     } else {

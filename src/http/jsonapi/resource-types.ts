@@ -21,6 +21,8 @@ export const RESOURCE_FIELDS = {
     'refreshed_at',
     'created_at',
     'updated_at',
+    // Only in the trash (GET …/deleted-secrets).
+    'deleted_at',
     'workspace',
     'user',
     'auth-client',
@@ -39,6 +41,16 @@ export const RESOURCE_FIELDS = {
     'user',
     'auth-client',
     'auth-secret',
+  ],
+  'auth-secret-version': [
+    'number',
+    'cause',
+    'credentials',
+    'expires_at',
+    'created_at',
+    'updated_at',
+    'auth-secret',
+    'user',
   ],
   'audit-event': [
     'action',

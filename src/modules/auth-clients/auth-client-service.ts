@@ -12,6 +12,7 @@ import {
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
+import { lockTrashedOfClient, purgeSecrets } from '../auth-secrets/trash/purge.js';
 import type { CredentialSchemas, StoredCredentialsSchema } from '../credential-schemas/credential-schemas.js';
 import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
@@ -69,7 +70,8 @@ const nameTaken = () =>
 const inUse = () =>
   conflict(
     'auth_client_in_use',
-    'This auth-client is still used by auth-secrets; delete them or move them to another auth-client first.',
+    'This auth-client is still used by auth-secrets; delete them or move them to another auth-client first ' +
+      '(deleted auth-secrets in a trash do not count: they are purged with the auth-client).',
   );
 
 export function createAuthClientService(
@@ -310,8 +312,11 @@ export function createAuthClientService(
       await get(tenantId, id);
       if (await secrets.usesClient(tenantId, id)) throw inUse();
       try {
-        // The foreign key (ON DELETE RESTRICT) settles a race with a secret created meanwhile.
+        // The foreign key (ON DELETE RESTRICT) settles a race with a secret created (or restored
+        // from the trash) meanwhile. Trashed secrets of the client go with it (API.md §9.2).
         await prisma.$transaction(async (tx) => {
+          const trashed = await lockTrashedOfClient(tx, tenantId, id);
+          await purgeSecrets(tx, trashed, 'auth_client_deleted', () => actor);
           const { count } = await tx.authClient.deleteMany({ where: { id, tenantId } });
           if (count === 1) await audit(tx, actor, 'auth_client.delete', id, {});
         });

@@ -6,12 +6,30 @@ import {
   relationshipId,
 } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
-import { type AnyRoute, access, route, type WorkspaceContext } from '../../http/route-table.js';
+import {
+  type AnyRoute,
+  access,
+  type HttpResult,
+  route,
+  type WorkspaceContext,
+} from '../../http/route-table.js';
 import { requestSchemas } from '../../http/validation/request-schemas.generated.js';
 import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { AUTH_SECRET_INCLUDES, includedSets } from './auth-secret-includes.js';
+import type { AuthSecretView } from './auth-secret-serializer.js';
 import { authSecretSpec } from './auth-secret-serializer.js';
 import type { AuthSecretService, RelationshipRef, SecretReadRequest } from './auth-secret-service.js';
+import { parseIfMatch } from './etag.js';
+import type { TrashService } from './trash/trash-service.js';
+
+/** Every response for one secret carries its strong ETag (API.md §9.3). */
+export async function withEtag(secret: AuthSecretView, result: Promise<HttpResult>): Promise<HttpResult> {
+  const done = await result;
+  return { ...done, headers: { ...done.headers, ETag: secret.etag } };
+}
+
+/** The request's If-Match condition, if it sent one. */
+export const ifMatchOf = (ctx: WorkspaceContext<unknown>) => parseIfMatch(ctx.req.get('if-match'));
 
 /**
  * filter[tags.KEY]=VALUE (API.md §8.2): keys as the tags schema admits them (the same pattern, read
@@ -55,7 +73,7 @@ function readRequest(ctx: WorkspaceContext): SecretReadRequest {
 
 type WriteAction = 'auth_secret.create' | 'auth_secret.update' | 'auth_secret.delete';
 
-export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
+export function authSecretRoutes(secrets: AuthSecretService, trash: TrashService): AnyRoute[] {
   /** A refused write is audited too (outcome failure), then reported as usual. */
   async function audited<T>(
     ctx: WorkspaceContext<unknown>,
@@ -105,7 +123,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       query: { include: AUTH_SECRET_INCLUDES },
       handler: async (ctx) => {
         const { secret, related } = await secrets.read(ctx.workspace, ctx.params.id ?? '', readRequest(ctx));
-        return resourceResult(authSecretSpec, secret, ctx, includedSets(ctx, related));
+        return withEtag(secret, resourceResult(authSecretSpec, secret, ctx, includedSets(ctx, related)));
       },
     }),
     route({
@@ -134,7 +152,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
             },
             auditActorOf(ctx),
           );
-          return createdResult(authSecretSpec, secret, ctx);
+          return withEtag(secret, createdResult(authSecretSpec, secret, ctx));
         });
       },
     }),
@@ -164,8 +182,9 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
               ...(authClient ? { authClient } : {}),
             },
             auditActorOf(ctx),
+            { ifMatch: ifMatchOf(ctx) },
           );
-          return resourceResult(authSecretSpec, secret, ctx);
+          return withEtag(secret, resourceResult(authSecretSpec, secret, ctx));
         });
       },
     }),
@@ -177,7 +196,7 @@ export function authSecretRoutes(secrets: AuthSecretService): AnyRoute[] {
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await audited(ctx, 'auth_secret.delete', id, () =>
-          secrets.remove(ctx.workspace, id, auditActorOf(ctx)),
+          trash.moveToTrash(ctx.workspace, id, auditActorOf(ctx), ifMatchOf(ctx)),
         );
         return { status: 204 };
       },

@@ -4,6 +4,7 @@ import { rfc3339 } from '../../http/jsonapi/timestamps.js';
 import { type AuthSecretTags, tagsOf } from './auth-secret-store.js';
 import { WITHHELD, type Withheld } from './credential-disclosure.js';
 import { presentCredentials, type StoredCredentials } from './credentials.js';
+import { secretEtag } from './etag.js';
 
 type ShownColumns =
   | 'id'
@@ -19,7 +20,9 @@ type ShownColumns =
   | 'expiresAt'
   | 'refreshedAt'
   | 'createdAt'
-  | 'updatedAt';
+  | 'updatedAt'
+  // Not shown: only its ETag (etag.ts).
+  | 'credentialsVersion';
 
 export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
   tags: AuthSecretTags;
@@ -30,6 +33,8 @@ export type AuthSecretView = Pick<AuthSecret, ShownColumns> & {
   credentials: StoredCredentials | null | Withheld;
   /** The instant `credentials.expires_in` is counted from (the write's own clock on create/patch). */
   readAt: Date;
+  /** The strong ETag of the secret as read (API.md §9.3); the router sends it as a header. */
+  etag: string;
 };
 
 export function toAuthSecretView(
@@ -53,8 +58,13 @@ export function toAuthSecretView(
     refreshedAt: row.refreshedAt,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
+    credentialsVersion: row.credentialsVersion,
     credentials,
     readAt,
+    // Computed only when a response for this one secret asks for it (never for list items).
+    get etag() {
+      return secretEtag(row);
+    },
   };
 }
 

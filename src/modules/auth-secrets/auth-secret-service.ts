@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Principal } from '../../auth/principal.js';
 import type { KeyRing } from '../../crypto/key-ring.js';
 import { isForeignKeyViolation } from '../../db/prisma-errors.js';
-import { isUuid, randomUUID7 } from '../../db/uuid7.js';
+import { randomUUID7 } from '../../db/uuid7.js';
 import { ApiError, notFound } from '../../errors/api-error.js';
 import type { PrismaClient, SecretState, User } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
@@ -22,8 +22,15 @@ import {
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
 import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
 import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
-import { credentialsFor, isCredentialRead, revealProblems, WITHHELD } from './credential-disclosure.js';
+import {
+  credentialsFor,
+  isCredentialRead,
+  revealProblems,
+  shownToCaller,
+  WITHHELD,
+} from './credential-disclosure.js';
 import { checkCredentials, sealCredentials } from './credentials.js';
+import { sealVersionCredentials } from './versions/version-credentials.js';
 
 export { credentialsUnreadable, type RelationshipRef } from './auth-secret-rows.js';
 export type { SecretWriteHook, UpdateAuthSecretInput } from './auth-secret-update.js';
@@ -104,7 +111,7 @@ export function createAuthSecretService({
 
   /** A written secret as its writer may see it: the credentials only with `reveal`. */
   function shownAfterWrite(workspace: CallerWorkspace, secret: AuthSecretView): AuthSecretView {
-    return { ...secret, credentials: credentialsFor(workspace, () => secret.credentials) };
+    return shownToCaller(workspace, secret);
   }
 
   /** Synchronous when nothing is included, which is every call on the hot path. */
@@ -231,6 +238,21 @@ export function createAuthSecretService({
             credentialsSealed: sealCredentials(keyRing, ids, checked.stored),
             expiresAt: input.expiresAt !== undefined ? input.expiresAt : checked.expiresAt,
           });
+          await store.recordVersion(tx, {
+            secret: created,
+            number: created.credentialsVersion,
+            cause: 'create',
+            userId: principal.userId,
+            authType: created.authType,
+            credentialsSealed: sealVersionCredentials(
+              keyRing,
+              ids,
+              created.credentialsVersion,
+              checked.stored,
+            ),
+            expiresAt: created.expiresAt,
+            createdAt: created.createdAt,
+          });
           await recordAuditEvent(tx, actor, secretEvent('auth_secret.create', workspace, created.id));
           await input.alsoWrite?.(tx, created.id);
           return created;
@@ -250,14 +272,6 @@ export function createAuthSecretService({
     async update(...args: Parameters<typeof update>): Promise<AuthSecretView> {
       const [workspace] = args;
       return shownAfterWrite(workspace, await update(...args));
-    },
-
-    async remove(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
-      if (!isUuid(id)) throw notFound('auth-secret');
-      await prisma.$transaction(async (tx) => {
-        if (!(await store.deleteInWorkspace(tx, workspace.id, id))) throw notFound('auth-secret');
-        await recordAuditEvent(tx, actor, secretEvent('auth_secret.delete', workspace, id));
-      });
     },
 
     /** One `auth_secret.read` event per secret whose credentials a response is about to return. */

@@ -6,6 +6,7 @@ import type { Sql } from '../../db/prisma-client.js';
 import { isUuid } from '../../db/uuid7.js';
 import type { AuthSecret, Prisma, PrismaClient } from '../../generated/prisma/client.js';
 import { type AuditActor, type AuditEventInput, createAuditWriter } from '../audit-events/audit-recorder.js';
+import { type NewVersion, recordVersion } from './versions/version-store.js';
 
 /** A row of auth_secrets, under the names of Prisma's AuthSecret model. */
 export type AuthSecretRow = AuthSecret;
@@ -35,6 +36,7 @@ const AUTH_SECRET_COLUMNS = {
   lastFailureKind: 's.last_failure_kind',
   failureCount: 's.failure_count',
   nextAttemptAt: 's.next_attempt_at',
+  deletedAt: 's.deleted_at',
   createdAt: 's.created_at',
   updatedAt: 's.updated_at',
 } as const satisfies Record<keyof AuthSecretRow, string>;
@@ -75,10 +77,22 @@ export interface RefreshFailureWrite {
   errorText?: string | undefined;
 }
 
+/** A refresh's renewed credentials, sealed for the row and for the version it makes. */
+export interface RefreshedCredentials {
+  credentialsSealed: Uint8Array<ArrayBuffer>;
+  expiresAt: Date | null;
+  at: Date;
+  /** Sealed for version number `secret.credentialsVersion + 1` (versions/version-credentials.ts). */
+  versionSealed: Uint8Array<ArrayBuffer>;
+  /** Who asked for the refresh; null for the worker. */
+  userId: string | null;
+}
+
 /**
  * Writes take the caller's transaction, so that each is committed with its audit event (both or
  * neither). The refresher's writes are conditional on credentials_version (refresh-store.ts says
- * why) and return how many rows they changed (0 or 1).
+ * why) and return how many rows they changed (0 or 1). Every read and write here skips secrets in
+ * the trash (deleted_at set): only trash/trash-store.ts sees those.
  */
 export interface AuthSecretWrites {
   /** The row, locked FOR UPDATE, if it is in this workspace: a concurrent PATCH waits for ours. */
@@ -97,13 +111,19 @@ export interface AuthSecretWrites {
     id: string,
     data: WithTags<Prisma.AuthSecretUncheckedUpdateInput>,
   ): Promise<AuthSecretRow>;
-  /** Whether the secret was in this workspace (and is gone now). */
-  deleteInWorkspace(tx: Prisma.TransactionClient, workspaceId: string, id: string): Promise<boolean>;
-  /** Renewed credentials, unless new ones were written since `secret` was read. */
+  /**
+   * A version of the credentials just written (API.md §9.1), in the same transaction as the write;
+   * older versions beyond SECRET_VERSIONS_KEPT go.
+   */
+  recordVersion(tx: Prisma.TransactionClient, version: NewVersion): Promise<void>;
+  /**
+   * Renewed credentials and their version, unless new credentials were written since `secret` was
+   * read (or it went to the trash): then nothing, not even a version.
+   */
   storeRefreshed(
     tx: Prisma.TransactionClient,
     secret: AuthSecretRow,
-    renewed: { credentialsSealed: Uint8Array<ArrayBuffer>; expiresAt: Date | null; at: Date },
+    renewed: RefreshedCredentials,
   ): Promise<number>;
   /**
    * A transient failure: bookkeeping for the worker's backoff only. Plain SQL because Prisma would
@@ -170,8 +190,13 @@ async function writeTags(
   return { ...row, tags: stored };
 }
 
-export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }): AuthSecretStore {
-  const { prisma, sql } = deps;
+export function createAuthSecretStore(deps: {
+  prisma: PrismaClient;
+  sql: Sql;
+  /** SECRET_VERSIONS_KEPT: how many versions of each secret's credentials stay. */
+  versionsKept: number;
+}): AuthSecretStore {
+  const { prisma, sql, versionsKept } = deps;
   // Reads by "workspaceId|id" (both lower-case UUIDs), in plain SQL batched per event-loop turn
   // (src/db/batch-loader.ts): GET one secret is the hot path of every integration call, and
   // Prisma's per-query overhead was most of its cost (docs/PERFORMANCE.md).
@@ -181,7 +206,7 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       name: 'auth-secrets-find',
       text: `SELECT q.k, ${AUTH_SECRET_SELECT}
        FROM unnest($1::text[], $2::uuid[], $3::uuid[]) AS q(k, workspace_id, id)
-       JOIN auth_secrets s ON s.id = q.id AND s.workspace_id = q.workspace_id`,
+       JOIN auth_secrets s ON s.id = q.id AND s.workspace_id = q.workspace_id AND s.deleted_at IS NULL`,
       values: [keys, parts.map((p) => p[0]), parts.map((p) => p[1])],
     });
     return new Map(rows.map(({ k, ...row }) => [k, row]));
@@ -193,12 +218,13 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       isUuid(id) ? findByKey(`${workspaceId}|${id.toLowerCase()}`) : Promise.resolve(undefined),
 
     async findAnyWorkspace(id) {
-      return (await prisma.authSecret.findUnique({ where: { id } })) ?? undefined;
+      return (await prisma.authSecret.findFirst({ where: { id, deletedAt: null } })) ?? undefined;
     },
 
     async usesClient(tenantId, authClientId) {
       const row = await prisma.authSecret.findFirst({
-        where: { authClientId, tenantId },
+        // A trashed secret does not keep its auth-client in use: deleting the client purges it.
+        where: { authClientId, tenantId, deletedAt: null },
         select: { id: true },
       });
       return row !== null;
@@ -206,7 +232,10 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
 
     async exists(workspaceId, id) {
       if (!isUuid(id)) return false;
-      const row = await prisma.authSecret.findFirst({ where: { id, workspaceId }, select: { id: true } });
+      const row = await prisma.authSecret.findFirst({
+        where: { id, workspaceId, deletedAt: null },
+        select: { id: true },
+      });
       return row !== null;
     },
 
@@ -240,7 +269,7 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
         text: `SELECT ${AUTH_SECRET_SELECT}
          FROM auth_secrets s
          ${tagJoins.join('\n         ')}
-         WHERE s.workspace_id = $1::uuid
+         WHERE s.workspace_id = $1::uuid AND s.deleted_at IS NULL
            AND ($2::uuid IS NULL OR s.user_id = $2::uuid)
            AND ($3::uuid IS NULL OR s.auth_client_id = $3::uuid)
            AND ($4::text IS NULL OR s.state = $4::text::"SecretState")
@@ -257,7 +286,8 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
 
     async lockInWorkspace(tx, workspaceId, id) {
       const locked = await tx.$queryRaw<{ id: string }[]>`
-        SELECT id FROM auth_secrets WHERE id = ${id}::uuid AND workspace_id = ${workspaceId}::uuid FOR UPDATE`;
+        SELECT id FROM auth_secrets
+        WHERE id = ${id}::uuid AND workspace_id = ${workspaceId}::uuid AND deleted_at IS NULL FOR UPDATE`;
       return locked.length > 0 ? tx.authSecret.findFirst({ where: { id, workspaceId } }) : null;
     },
 
@@ -273,14 +303,11 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       return tags === undefined ? updated : writeTags(tx, updated, tags, 'replace');
     },
 
-    async deleteInWorkspace(tx, workspaceId, id) {
-      const { count } = await tx.authSecret.deleteMany({ where: { id, workspaceId } });
-      return count === 1;
-    },
+    recordVersion: (tx, version) => recordVersion(tx, version, versionsKept),
 
     async storeRefreshed(tx, secret, renewed) {
       const { count } = await tx.authSecret.updateMany({
-        where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
+        where: { id: secret.id, credentialsVersion: secret.credentialsVersion, deletedAt: null },
         data: {
           credentialsSealed: renewed.credentialsSealed,
           credentialsVersion: { increment: 1 },
@@ -293,6 +320,23 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
           updatedAt: renewed.at,
         },
       });
+      // Under the same condition as the write: a superseded refresh leaves no version behind.
+      if (count === 1) {
+        await recordVersion(
+          tx,
+          {
+            secret,
+            number: secret.credentialsVersion + 1,
+            cause: 'refresh',
+            userId: renewed.userId,
+            authType: secret.authType,
+            credentialsSealed: renewed.versionSealed,
+            expiresAt: renewed.expiresAt,
+            createdAt: renewed.at,
+          },
+          versionsKept,
+        );
+      }
       return count;
     },
 
@@ -300,11 +344,12 @@ export function createAuthSecretStore(deps: { prisma: PrismaClient; sql: Sql }):
       UPDATE auth_secrets
       SET last_failure_at = ${failure.at}::timestamptz, last_failure_kind = ${failure.kind},
           failure_count = ${failure.failureCount}::int, next_attempt_at = ${failure.nextAttemptAt}::timestamptz
-      WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int`,
+      WHERE id = ${secret.id}::uuid AND credentials_version = ${secret.credentialsVersion}::int
+        AND deleted_at IS NULL`,
 
     async markRefreshFailed(tx, secret, failure) {
       const { count } = await tx.authSecret.updateMany({
-        where: { id: secret.id, credentialsVersion: secret.credentialsVersion },
+        where: { id: secret.id, credentialsVersion: secret.credentialsVersion, deletedAt: null },
         data: {
           lastFailureAt: failure.at,
           lastFailureKind: failure.kind,

@@ -33,6 +33,8 @@ import {
   type StoredCredentials,
   sealCredentials,
 } from './credentials.js';
+import { assertIfMatch, type IfMatch } from './etag.js';
+import { sealVersionCredentials } from './versions/version-credentials.js';
 
 /** Another write that must commit with the secret's, in its transaction (a connect session's completion). */
 export type SecretWriteHook = (tx: Prisma.TransactionClient, authSecretId: string) => Promise<void>;
@@ -103,10 +105,13 @@ export function createAuthSecretUpdater({
     input: UpdateAuthSecretInput,
     actor: AuditActor,
     now: Date,
+    ifMatch: IfMatch | undefined,
   ): Promise<AuthSecretView> {
-    // Row lock: a concurrent PATCH cannot interleave its credentials or client change with ours.
+    // Row lock: a concurrent PATCH cannot interleave its credentials or client change with ours,
+    // and If-Match is checked against the row exactly as this write finds it (412 otherwise).
     const row = await store.lockInWorkspace(tx, workspace.id, id);
     if (!row) throw notFound('auth-secret');
+    assertIfMatch(ifMatch, row);
 
     const changeClient =
       input.authClient && input.authClient.id !== row.authClientId ? input.authClient : undefined;
@@ -164,6 +169,19 @@ export function createAuthSecretUpdater({
       data.nextAttemptAt = null;
     }
     const updated = await store.update(tx, row.id, data);
+    if (checked) {
+      // Every write of new credentials is a version (API.md §9.1), committed with it.
+      await store.recordVersion(tx, {
+        secret: updated,
+        number: updated.credentialsVersion,
+        cause: 'update',
+        userId: actor.userId,
+        authType: updated.authType,
+        credentialsSealed: sealVersionCredentials(keyRing, row, updated.credentialsVersion, checked.stored),
+        expiresAt: updated.expiresAt,
+        createdAt: updated.updatedAt,
+      });
+    }
     await recordAuditEvent(tx, actor, {
       action: 'auth_secret.update',
       resourceType: 'auth-secret',
@@ -186,11 +204,12 @@ export function createAuthSecretUpdater({
     id: string,
     input: UpdateAuthSecretInput,
     actor: AuditActor,
-    now = new Date(),
+    options: { ifMatch?: IfMatch | undefined; now?: Date } = {},
   ): Promise<AuthSecretView> {
     if (!isUuid(id)) throw notFound('auth-secret');
+    const now = options.now ?? new Date();
     try {
-      return await prisma.$transaction((tx) => apply(tx, workspace, id, input, actor, now));
+      return await prisma.$transaction((tx) => apply(tx, workspace, id, input, actor, now, options.ifMatch));
     } catch (err) {
       // The new auth-client was deleted between our read and the update.
       if (isForeignKeyViolation(err) && input.authClient) throw authClientNotFound(input.authClient.pointer);

@@ -35,17 +35,32 @@ export function credentialsFor<C>(workspace: CallerWorkspace, open: () => C): C 
  * asked for explicitly, they are refused (403) rather than silently left out. Checked before any
  * work, so a refused request changes and records nothing.
  */
-export function revealProblems(workspace: CallerWorkspace, fields: readonly string[] | undefined) {
+export function revealProblems(
+  workspace: CallerWorkspace,
+  fields: readonly string[] | undefined,
+  parameter: 'fields[auth-secret]' | 'fields[auth-secret-version]' = 'fields[auth-secret]',
+) {
   if (!fields?.includes('credentials') || mayReveal(workspace)) return [];
   return [
     {
       status: 403,
       code: 'reveal_not_permitted',
       title: 'Forbidden',
-      detail: `Seeing the credentials of auth-secrets requires the permission ${REVEAL_PERMISSION}; leave "credentials" out of fields[auth-secret].`,
-      source: { parameter: 'fields[auth-secret]' },
+      detail: `Seeing the credentials of auth-secrets requires the permission ${REVEAL_PERMISSION}; leave "credentials" out of ${parameter}.`,
+      source: { parameter },
     },
   ];
+}
+
+/**
+ * A secret as a write's response shows it (create, PATCH, refresh, restores): the credentials only
+ * for a caller who may see them. The write itself never depends on it.
+ */
+export function shownToCaller<S extends { credentials: unknown }>(
+  workspace: CallerWorkspace,
+  secret: S,
+): Omit<S, 'credentials'> & { credentials: S['credentials'] | Withheld } {
+  return { ...secret, credentials: credentialsFor(workspace, () => secret.credentials) };
 }
 
 /** 403 reveal_not_permitted (see revealProblems). */

@@ -160,7 +160,7 @@ export function createConnectCallback(deps: ConnectCallbackDependencies) {
           session.authSecretId,
           { credentials, state: 'ready', error: null, expiresAt, alsoWrite },
           actor,
-          now,
+          { now },
         );
       } else {
         await deps.secrets.create(

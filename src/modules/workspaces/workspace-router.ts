@@ -1,6 +1,7 @@
 import { assertResource } from '../../http/jsonapi/request-document.js';
 import { collectionResult, createdResult, resourceResult } from '../../http/responses.js';
 import { type AnyRoute, access, route } from '../../http/route-table.js';
+import { auditActorOf } from '../audit-events/audit-recorder.js';
 import { workspaceSpec } from './workspace-serializer.js';
 import type { WorkspaceService } from './workspace-service.js';
 
@@ -52,7 +53,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       access: access.workspace('workspaces.workspace.delete'),
       response: { status: 204 },
       handler: async (ctx) => {
-        await workspaces.remove(ctx.workspace);
+        await workspaces.remove(ctx.workspace, auditActorOf(ctx));
         return { status: 204 };
       },
     }),

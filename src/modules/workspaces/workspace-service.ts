@@ -4,6 +4,8 @@ import { conflict } from '../../errors/api-error.js';
 import type { PrismaClient, Workspace } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
+import type { AuditActor } from '../audit-events/audit-recorder.js';
+import { lockTrashedOfWorkspace, purgeSecrets } from '../auth-secrets/trash/purge.js';
 
 const nameTaken = () =>
   conflict('name_taken', 'A workspace with this name already exists in the tenant.', {
@@ -67,9 +69,16 @@ export function createWorkspaceService(prisma: PrismaClient) {
       );
     },
 
-    /** Memberships and auth-secrets go with it (ON DELETE CASCADE). */
-    async remove(workspace: { id: string; tenantId: string }): Promise<void> {
-      await prisma.workspace.deleteMany({ where: { id: workspace.id, tenantId: workspace.tenantId } });
+    /**
+     * Memberships and auth-secrets go with it (ON DELETE CASCADE); the secrets in its trash are
+     * purged first, through the one purge path (audited, API.md §9.2).
+     */
+    async remove(workspace: { id: string; tenantId: string }, actor: AuditActor): Promise<void> {
+      await prisma.$transaction(async (tx) => {
+        const trashed = await lockTrashedOfWorkspace(tx, workspace.tenantId, workspace.id);
+        await purgeSecrets(tx, trashed, 'workspace_deleted', () => actor);
+        await tx.workspace.deleteMany({ where: { id: workspace.id, tenantId: workspace.tenantId } });
+      });
     },
   };
 }

@@ -418,7 +418,8 @@ export function badIdFor(kind: IdKind, rng: Rng, w: World): string {
   const base = /^[0-9a-f-]{36}$/.test(own) ? own : rng.uuid();
   const hexAt = base.search(/[0-9a-f]/);
   const otherScope: Partial<Record<IdKind, string[]>> = {
-    'auth-secret': [w.a.secrets.ws2.id],
+    'auth-secret': [w.a.secrets.ws2.id, w.a.trashed.ws1.id],
+    'deleted-secret': [w.a.trashed.ws2.id, w.a.secrets.ws1Oauth2.id],
     membership: w.a.memberships.ws2,
     'workspace-audit-event': w.a.events.ws2,
     'tenant-audit-event': w.a.events.ws1,

@@ -1,0 +1,114 @@
+// Purges auth-secrets that have been in the trash for DELETED_SECRET_RETENTION_DAYS (API.md §9.2).
+// Runs beside the refresh worker (in `npm start` and in every `npm run worker`), every
+// REFRESH_POLL_SECONDS. Each batch is one short transaction that locks its rows with
+// FOR UPDATE SKIP LOCKED, so several processes sweep side by side and each secret is purged (and
+// audited) exactly once; a sweep handles a bounded number of batches, the rest waits for the next.
+import type { Logger } from 'pino';
+import type { Config } from '../../../config/config.js';
+import { classifyDatabaseError, DatabaseFailureLog } from '../../../db/database-failures.js';
+import type { PrismaClient } from '../../../generated/prisma/client.js';
+import { systemActor } from '../../audit-events/audit-recorder.js';
+import { purgeSecrets } from './purge.js';
+import { createTrashStore, type TrashStore } from './trash-store.js';
+
+export interface TrashPurgerOptions {
+  prisma: PrismaClient;
+  trash: TrashStore;
+  logger: Logger;
+  retentionDays: number;
+  pollMs: number;
+  batchSize?: number;
+  /** Batches per sweep at most; what is left is purged by the next sweep. */
+  maxBatches?: number;
+}
+
+export class TrashPurger {
+  readonly #opts: TrashPurgerOptions;
+  readonly #log: Logger;
+  readonly #databaseFailures: DatabaseFailureLog;
+  #stopping = false;
+  #loop: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(opts: TrashPurgerOptions) {
+    this.#opts = opts;
+    this.#log = opts.logger.child({ component: 'trash-purger' });
+    this.#databaseFailures = new DatabaseFailureLog(this.#log);
+  }
+
+  start(): void {
+    if (this.#loop) return;
+    this.#stopping = false;
+    this.#loop = this.#run();
+    this.#log.info({ retentionDays: this.#opts.retentionDays }, 'trash purger started');
+  }
+
+  /** Finishes the batch in progress, then resolves. */
+  async stop(): Promise<void> {
+    if (!this.#loop) return;
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    this.#loop = undefined;
+  }
+
+  async #run(): Promise<void> {
+    while (!this.#stopping) {
+      try {
+        await this.sweep();
+        this.#databaseFailures.recovered();
+      } catch (err) {
+        const failure = classifyDatabaseError(err);
+        if (failure) this.#databaseFailures.record(failure, err);
+        else this.#log.error({ err }, 'trash purge failed');
+      }
+      if (this.#stopping) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#opts.pollMs);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
+
+  /** One pass: purges due secrets in batches; returns how many this process purged. */
+  async sweep(): Promise<number> {
+    const { prisma, trash, retentionDays } = this.#opts;
+    const batchSize = this.#opts.batchSize ?? 100;
+    const maxBatches = this.#opts.maxBatches ?? 50;
+    let total = 0;
+    for (let batch = 0; batch < maxBatches && !this.#stopping; batch++) {
+      const purged = await prisma.$transaction(async (tx) => {
+        const ids = await trash.lockDue(tx, retentionDays, batchSize);
+        return purgeSecrets(tx, ids, 'retention', (s) => systemActor(s.tenantId));
+      });
+      total += purged.length;
+      for (const s of purged)
+        this.#log.info(
+          { authSecretId: s.id, workspaceId: s.workspaceId },
+          'auth-secret purged from the trash',
+        );
+      if (purged.length < batchSize) break;
+    }
+    return total;
+  }
+}
+
+/** The purger of a process (server.ts through wireApplication, worker.ts), not started. */
+export function createTrashPurger(parts: {
+  prisma: PrismaClient;
+  config: Config;
+  logger: Logger;
+}): TrashPurger {
+  return new TrashPurger({
+    prisma: parts.prisma,
+    trash: createTrashStore(parts.prisma),
+    logger: parts.logger,
+    retentionDays: parts.config.deletedSecretRetentionDays,
+    // Cheap when nothing is due (one indexed query), so it runs as often as the refresh sweep.
+    pollMs: Math.round(parts.config.refreshPollSeconds * 1000),
+  });
+}
