@@ -39,6 +39,7 @@ import { createCredentialSchemas } from './modules/credential-schemas/credential
 import { healthRoutes, type ReadinessProbe } from './modules/health/health-router.js';
 import { membershipRoutes } from './modules/memberships/membership-router.js';
 import { createMembershipService } from './modules/memberships/membership-service.js';
+import { openApiRoutes } from './modules/openapi/openapi-router.js';
 import { permissionRoutes } from './modules/permissions/permission-router.js';
 import { roleRoutes } from './modules/roles/role-router.js';
 import { createRoleService } from './modules/roles/role-service.js';
@@ -191,6 +192,8 @@ export function wireApplication(parts: ApplicationParts): Application {
       createWebhookService(prisma, parts.keyRing, { allowLoopbackHttp: config.oauthAllowLoopbackHttp }),
     ),
   ];
+  // The OpenAPI description covers the whole table, its own route included.
+  routes.push(...openApiRoutes(routes));
   const rateLimits = createRateLimits({ config, redis: parts.redis, logger });
   const app = buildApp({
     logger,

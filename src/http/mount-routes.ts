@@ -53,7 +53,7 @@ export function mountRoutes(routes: AnyRoute[], deps: RouteDependencies): Reques
           for (const [k, v] of Object.entries(result.headers ?? {})) res.setHeader(k, v);
           if (result.html !== undefined) sendHtml(res, result.status, result.html);
           else if (result.document === undefined) res.status(result.status).end();
-          else sendDocument(res, result.status, result.document);
+          else sendDocument(res, result.status, result.document, result.mediaType);
         })
         .catch(next);
       return;

@@ -8,6 +8,7 @@ import type { CallerWorkspace } from '../permissions/access-policy.js';
 import type { TenantPermission, WorkspacePermission } from '../permissions/permission-catalogue.js';
 import type { Links } from './jsonapi/links.js';
 import type { ParsedQuery, QuerySpec } from './jsonapi/query.js';
+import type { ResponseDeclaration } from './openapi/response-declaration.js';
 import type { RequestBody, RequestSchemaId } from './validation/request-bodies.js';
 
 export interface PublicAccess {
@@ -97,6 +98,8 @@ export interface HttpResult {
   /** An HTML page instead of a document: only the OAuth callback, which a browser follows. */
   html?: string;
   headers?: Record<string, string>;
+  /** Content-Type of `document` when it is not a JSON:API document (the OpenAPI description). */
+  mediaType?: string;
 }
 
 /** The body type of a route declaring schema `Id` (none declared: no body). */
@@ -114,6 +117,11 @@ export interface RouteDefinition<
   /** $id of the JSON Schema the body must satisfy (its type is the handler's `ctx.body`); routes without it take no body. */
   body?: Id;
   query?: QuerySpec;
+  /**
+   * What a successful call answers (one declaration per success status), for the OpenAPI
+   * description (src/http/openapi/); error statuses are described for every route alike.
+   */
+  response?: ResponseDeclaration | readonly ResponseDeclaration[];
   handler: (ctx: ContextFor<A, BodyOf<Id>>) => Promise<HttpResult>;
 }
 

@@ -19,6 +19,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import type { RefreshModule } from '../../src/refresh/refresh-module.js';
 import type { WebhookDeliveryModule } from '../../src/webhooks/webhook-delivery-module.js';
 import { type RawRequest, type RawResponse, sendRaw } from './raw-http.js';
+import { recordResponses } from './response-recorder.js';
 import { testDatabaseIsEmbedded, testDatabaseUrl, testPoolMax } from './test-database.js';
 
 /** Every log line written by any test app in this process, for secret scans. */
@@ -62,6 +63,8 @@ export interface TestApp {
 }
 
 export interface ListeningTestApp extends TestApp {
+  /** `http://127.0.0.1:PORT`: for clients that take a base URL (openapi-fetch). */
+  baseUrl: string;
   /** Sends one request, byte for byte, to the app on its loopback port. */
   send(r: RawRequest): Promise<RawResponse>;
 }
@@ -105,6 +108,8 @@ export async function createTestApp(
     redis,
     metricsRegistry: registry,
   });
+  // Every response is checked against the OpenAPI description after the run (test/openapi/).
+  recordResponses(app, routes);
   const close = async () => {
     await refresh.service.idle();
     await refresh.revocations.idle();
@@ -120,6 +125,7 @@ export async function createTestApp(
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   return {
     ...built,
+    baseUrl: `http://127.0.0.1:${port}`,
     send: (r) => sendRaw(port, agent, r),
     close: async () => {
       agent.destroy();

@@ -51,6 +51,8 @@ interface Prepared extends ApiRequest {
 interface Row extends MatrixRow<ActorName, CaseContext, Prepared> {
   /** Resource type of `data` in a successful response with a body. */
   type?: string;
+  /** Content-Type of a successful response that is not a JSON:API document (the OpenAPI description). */
+  mediaType?: string;
   /** Error code of an expected status other than 403 and 404 (a request refused after the permission check). */
   code?: string;
   /** The route answers with an HTML page (the OAuth callback), not a JSON:API document. */
@@ -487,6 +489,13 @@ const ROWS: Row[] = [
     prepare: () => ({ method: 'GET', path: '/readyz' }),
   },
   {
+    route: 'GET /v2/openapi.json',
+    mediaType: 'application/json',
+    expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
+    prepare: () => ({ method: 'GET', path: '/v2/openapi.json' }),
+    body: (doc) => assert.equal(doc.openapi, '3.1.0'),
+  },
+  {
     route: 'GET /v2/permissions/:id',
     type: 'permission',
     expected: statuses(200, 200, 200, 200, 200, 200, 200, 200, 200),
@@ -758,7 +767,8 @@ describe('tenancy: permission matrix (API.md §2)', () => {
             assert.equal(errors.length, 1);
           } else {
             assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
-            assertJsonApiResponse(res);
+            if (row.mediaType) assert.equal(res.headers['content-type'], row.mediaType);
+            else assertJsonApiResponse(res);
             if (row.type) {
               const data = res.body.data;
               for (const item of Array.isArray(data) ? data : [data]) assert.equal(item.type, row.type);

@@ -2,13 +2,19 @@ import type { Response } from 'express';
 import { JSONAPI_MEDIA_TYPE } from './media-type.js';
 
 /**
- * Writes a JSON:API document. Bypasses res.json()/res.send() on purpose: they append
- * "; charset=utf-8", and API.md §1 requires the bare media type.
+ * Writes a JSON:API document (or, with another `mediaType`, plain JSON). Bypasses
+ * res.json()/res.send() on purpose: they append "; charset=utf-8", and API.md §1 requires the bare
+ * media type.
  */
-export function sendDocument(res: Response, status: number, document: unknown): void {
+export function sendDocument(
+  res: Response,
+  status: number,
+  document: unknown,
+  mediaType = JSONAPI_MEDIA_TYPE,
+): void {
   const body = Buffer.from(JSON.stringify(document), 'utf8');
   res.status(status);
-  res.setHeader('Content-Type', JSONAPI_MEDIA_TYPE);
+  res.setHeader('Content-Type', mediaType);
   res.setHeader('Content-Length', body.length);
   res.end(body);
 }

@@ -11,6 +11,7 @@ export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
       method: 'POST',
       path: '/v2/users/:user/api-keys',
       access: access.selfOr('tenants.user.edit'),
+      response: { status: 201, type: 'api-key' },
       body: 'api-key-create',
       handler: async (ctx) => {
         const a = assertResource(ctx.body, 'api-key').attributes;
@@ -31,6 +32,7 @@ export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
       method: 'GET',
       path: '/v2/users/:user/api-keys',
       access: access.selfOr('tenants.user.get'),
+      response: { status: 200, type: 'api-key', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(apiKeySpec, await keys.list(ctx.targetUserId, ctx.query.page), ctx),
@@ -39,6 +41,7 @@ export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
       method: 'GET',
       path: '/v2/users/:user/api-keys/:id',
       access: access.selfOr('tenants.user.get'),
+      response: { status: 200, type: 'api-key' },
       handler: async (ctx) =>
         resourceResult(apiKeySpec, await keys.get(ctx.targetUserId, ctx.params.id ?? ''), ctx),
     }),
@@ -46,6 +49,7 @@ export function apiKeyRoutes(keys: ApiKeyService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/users/:user/api-keys/:id',
       access: access.selfOr('tenants.user.edit'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await keys.revoke(ctx.principal, ctx.targetUserId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };

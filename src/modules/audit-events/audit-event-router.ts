@@ -16,6 +16,7 @@ export function auditEventRoutes(events: AuditEventService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/audit-events',
       access: access.workspace('workspaces.audit_event.get'),
+      response: { status: 200, type: 'audit-event', many: true },
       query: listQuery,
       handler: async (ctx) =>
         collectionResult(
@@ -32,6 +33,7 @@ export function auditEventRoutes(events: AuditEventService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/audit-events/:id',
       access: access.workspace('workspaces.audit_event.get'),
+      response: { status: 200, type: 'audit-event' },
       handler: async (ctx) =>
         resourceResult(
           auditEventSpec,
@@ -46,6 +48,7 @@ export function auditEventRoutes(events: AuditEventService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/audit-events',
       access: access.tenant('tenants.audit_event.get'),
+      response: { status: 200, type: 'audit-event', many: true },
       query: listQuery,
       handler: async (ctx) =>
         collectionResult(
@@ -62,6 +65,7 @@ export function auditEventRoutes(events: AuditEventService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/audit-events/:id',
       access: access.tenant('tenants.audit_event.get'),
+      response: { status: 200, type: 'audit-event' },
       handler: async (ctx) =>
         resourceResult(
           auditEventSpec,

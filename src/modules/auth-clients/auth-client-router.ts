@@ -36,6 +36,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/auth-clients',
       access: access.tenant('tenants.auth_client.get'),
+      response: { status: 200, type: 'auth-client', many: true },
       query: { filters: { auth_type: { enum: ['oauth2', 'other'] }, name: 'string' }, paginated: true },
       handler: async (ctx) =>
         collectionResult(
@@ -48,6 +49,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.get'),
+      response: { status: 200, type: 'auth-client' },
       handler: async (ctx) =>
         resourceResult(authClientSpec, await clients.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
     }),
@@ -55,6 +57,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
       method: 'POST',
       path: '/v2/tenants/:tenant/auth-clients',
       access: access.tenant('tenants.auth_client.create'),
+      response: { status: 201, type: 'auth-client' },
       body: 'auth-client-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-client');
@@ -79,6 +82,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
       method: 'PATCH',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.edit'),
+      response: { status: 200, type: 'auth-client' },
       body: 'auth-client-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -102,6 +106,7 @@ export function authClientRoutes(clients: AuthClientService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/tenants/:tenant/auth-clients/:id',
       access: access.tenant('tenants.auth_client.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await clients.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };

@@ -103,6 +103,7 @@ export function authSecretRoutes(
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret', many: true },
       query: {
         filters: { user: 'uuid', auth_client: 'uuid', state: { enum: ['ready', 'error'] }, name: 'string' },
         keyedFilters: { tags: TAG_FILTERS },
@@ -126,6 +127,7 @@ export function authSecretRoutes(
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret' },
       query: {
         include: AUTH_SECRET_INCLUDES,
         integers: { [MIN_VALIDITY_PARAMETER]: { min: 0, max: 86_400 } },
@@ -148,6 +150,7 @@ export function authSecretRoutes(
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.create'),
+      response: { status: 201, type: 'auth-secret' },
       body: 'auth-secret-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
@@ -177,6 +180,7 @@ export function authSecretRoutes(
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.edit'),
+      response: { status: 200, type: 'auth-secret' },
       body: 'auth-secret-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -208,6 +212,7 @@ export function authSecretRoutes(
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await audited(ctx, 'auth_secret.delete', id, () =>

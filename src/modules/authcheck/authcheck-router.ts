@@ -15,6 +15,7 @@ export function authcheckRoutes(policy: AccessPolicy): AnyRoute[] {
       method: 'POST',
       path: '/v2/authcheck',
       access: access.authenticated,
+      response: { status: 200, meta: 'authcheck-result' },
       body: 'authcheck',
       handler: async ({ principal, body }) => {
         const checks = body.meta.checks;

@@ -42,6 +42,7 @@ export function connectSessionRoutes(sessions: ConnectSessionService, callback: 
       method: 'POST',
       path: '/v2/workspaces/:workspace/connect-sessions',
       access: access.workspace('workspaces.auth_secret.create'),
+      response: { status: 201, type: 'connect-session' },
       body: 'connect-session-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'connect-session');
@@ -70,6 +71,7 @@ export function connectSessionRoutes(sessions: ConnectSessionService, callback: 
       method: 'GET',
       path: '/v2/workspaces/:workspace/connect-sessions/:id',
       access: access.workspace('workspaces.auth_secret.create'),
+      response: { status: 200, type: 'connect-session' },
       handler: async (ctx) =>
         resourceResult(connectSessionSpec, await sessions.get(ctx.workspace, ctx.params.id ?? ''), ctx),
     }),
@@ -78,6 +80,8 @@ export function connectSessionRoutes(sessions: ConnectSessionService, callback: 
       path: OAUTH_CALLBACK_PATH,
       // No authentication: the browser comes from the provider, and the state is the credential.
       access: access.public,
+      // To the return_url, else a page saying how it went; an unusable state is a 400 page.
+      response: [{ status: 303 }, { status: 200, html: true }, { status: 400, html: true }],
       query: { ownParameters: true },
       handler: async (ctx) => {
         const q = ctx.req.query as Record<string, unknown>;

@@ -29,6 +29,7 @@ export function credentialSchemaRoutes(): AnyRoute[] {
       method: 'GET',
       path: '/v2/credential-schemas',
       access: access.authenticated,
+      response: { status: 200, type: 'credential-schema', many: true },
       handler: async (ctx) =>
         collectionResult(credentialSchemaSpec, [...BUILT_IN_CREDENTIAL_SCHEMAS.values()], ctx),
     }),
@@ -36,6 +37,7 @@ export function credentialSchemaRoutes(): AnyRoute[] {
       method: 'GET',
       path: '/v2/credential-schemas/:name',
       access: access.authenticated,
+      response: { status: 200, type: 'credential-schema' },
       handler: async (ctx) => {
         // Map#get: a name such as "__proto__" or "constructor" finds nothing (404), never a prototype member.
         const schema = BUILT_IN_CREDENTIAL_SCHEMAS.get(ctx.params.name ?? '');

@@ -31,6 +31,7 @@ export function healthRoutes(
       method: 'GET',
       path: '/healthz',
       access: access.public,
+      response: { status: 200, meta: 'health-status' },
       handler: async () => ({
         status: 200,
         document: { jsonapi: { version: '1.1' }, meta: { status: 'ok' } },
@@ -40,6 +41,7 @@ export function healthRoutes(
       method: 'GET',
       path: '/readyz',
       access: access.public,
+      response: { status: 200, meta: 'health-status' },
       handler: async () => {
         const failed: string[] = [];
         await Promise.all(

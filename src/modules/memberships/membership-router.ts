@@ -11,6 +11,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.get'),
+      response: { status: 200, type: 'membership', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(membershipSpec, await memberships.list(ctx.workspace.id, ctx.query.page), ctx),
@@ -19,6 +20,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.get'),
+      response: { status: 200, type: 'membership' },
       handler: async (ctx) =>
         resourceResult(membershipSpec, await memberships.get(ctx.workspace.id, ctx.params.id ?? ''), ctx),
     }),
@@ -26,6 +28,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       method: 'POST',
       path: '/v2/workspaces/:workspace/memberships',
       access: access.workspace('workspaces.membership.create'),
+      response: { status: 201, type: 'membership' },
       body: 'membership-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'membership');
@@ -43,6 +46,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.edit'),
+      response: { status: 200, type: 'membership' },
       body: 'membership-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -60,6 +64,7 @@ export function membershipRoutes(memberships: MembershipService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/workspaces/:workspace/memberships/:id',
       access: access.workspace('workspaces.membership.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await memberships.remove(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };

@@ -37,12 +37,14 @@ export function permissionRoutes(): AnyRoute[] {
       method: 'GET',
       path: '/v2/permissions',
       access: access.authenticated,
+      response: { status: 200, type: 'permission', many: true },
       handler: async (ctx) => collectionResult(permissionSpec, ALL_PERMISSIONS, ctx),
     }),
     route({
       method: 'GET',
       path: '/v2/permissions/:id',
       access: access.authenticated,
+      response: { status: 200, type: 'permission' },
       handler: async (ctx) => {
         const p = ALL_PERMISSIONS.find((x) => x === ctx.params.id);
         if (!p) throw notFound('permission');

@@ -11,6 +11,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/roles',
       access: access.tenant('tenants.role.get'),
+      response: { status: 200, type: 'role', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(roleSpec, await roles.list(ctx.principal.tenantId, ctx.query.page), ctx),
@@ -19,6 +20,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.get'),
+      response: { status: 200, type: 'role' },
       handler: async (ctx) =>
         resourceResult(roleSpec, await roles.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
     }),
@@ -26,6 +28,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       method: 'POST',
       path: '/v2/tenants/:tenant/roles',
       access: access.tenant('tenants.role.create'),
+      response: { status: 201, type: 'role' },
       body: 'role-create',
       handler: async (ctx) => {
         const a = assertResource(ctx.body, 'role').attributes;
@@ -36,6 +39,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       method: 'PATCH',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.edit'),
+      response: { status: 200, type: 'role' },
       body: 'role-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -52,6 +56,7 @@ export function roleRoutes(roles: RoleService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/tenants/:tenant/roles/:id',
       access: access.tenant('tenants.role.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await roles.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };

@@ -10,6 +10,7 @@ export function tenantRoutes(prisma: PrismaClient): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant',
       access: access.tenantMember,
+      response: { status: 200, type: 'tenant' },
       handler: async (ctx) => {
         const tenant = await prisma.tenant.findUnique({ where: { id: ctx.principal.tenantId } });
         if (!tenant) throw notFound('tenant');

@@ -10,6 +10,7 @@ export function userRoutes(users: UserService): AnyRoute[] {
       method: 'GET',
       path: '/v2/users/me',
       access: access.authenticated,
+      response: { status: 200, type: 'user' },
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.principal.userId), ctx),
     }),
@@ -17,6 +18,7 @@ export function userRoutes(users: UserService): AnyRoute[] {
       method: 'GET',
       path: '/v2/users/:user',
       access: access.selfOr('tenants.user.get'),
+      response: { status: 200, type: 'user' },
       handler: async (ctx) =>
         resourceResult(userSpec, await users.get(ctx.principal.tenantId, ctx.targetUserId), ctx),
     }),
@@ -24,6 +26,7 @@ export function userRoutes(users: UserService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.get'),
+      response: { status: 200, type: 'user', many: true },
       query: { filters: { email: 'string' }, paginated: true },
       handler: async (ctx) =>
         collectionResult(
@@ -36,6 +39,7 @@ export function userRoutes(users: UserService): AnyRoute[] {
       method: 'POST',
       path: '/v2/tenants/:tenant/users',
       access: access.tenant('tenants.user.create'),
+      response: { status: 201, type: 'user' },
       body: 'user-create',
       handler: async (ctx) => {
         const a = assertResource(ctx.body, 'user').attributes;

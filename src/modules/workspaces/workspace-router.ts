@@ -11,6 +11,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'POST',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenant('tenants.workspace.create'),
+      response: { status: 201, type: 'workspace' },
       body: 'workspace-create',
       handler: async (ctx) => {
         const { name } = assertResource(ctx.body, 'workspace').attributes;
@@ -21,6 +22,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'GET',
       path: '/v2/tenants/:tenant/workspaces',
       access: access.tenantMember,
+      response: { status: 200, type: 'workspace', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(workspaceSpec, await workspaces.listVisible(ctx.principal, ctx.query.page), ctx),
@@ -29,12 +31,14 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'GET',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.get'),
+      response: { status: 200, type: 'workspace' },
       handler: async (ctx) => resourceResult(workspaceSpec, ctx.workspace, ctx),
     }),
     route({
       method: 'PATCH',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.edit'),
+      response: { status: 200, type: 'workspace' },
       body: 'workspace-update',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'workspace', ctx.workspace.id);
@@ -47,6 +51,7 @@ export function workspaceRoutes(workspaces: WorkspaceService): AnyRoute[] {
       method: 'DELETE',
       path: '/v2/workspaces/:workspace',
       access: access.workspace('workspaces.workspace.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await workspaces.remove(ctx.workspace, auditActorOf(ctx));
         return { status: 204 };

@@ -17,6 +17,7 @@ export function trashRoutes(trash: TrashService): AnyRoute[] {
       method: 'GET',
       path: TRASH,
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret', many: true },
       query: { paginated: true },
       handler: async (ctx) =>
         collectionResult(trashedSecretSpec, await trash.list(ctx.workspace, ctx.query.page), ctx),
@@ -25,6 +26,7 @@ export function trashRoutes(trash: TrashService): AnyRoute[] {
       method: 'GET',
       path: `${TRASH}/:id`,
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret' },
       handler: async (ctx) =>
         resourceResult(trashedSecretSpec, await trash.get(ctx.workspace, ctx.params.id ?? ''), ctx),
     }),
@@ -32,6 +34,7 @@ export function trashRoutes(trash: TrashService): AnyRoute[] {
       method: 'POST',
       path: `${TRASH}/:id/restore`,
       access: access.workspace('workspaces.auth_secret.delete'),
+      response: { status: 200, type: 'auth-secret' },
       handler: async (ctx) => {
         const secret = await trash.restore(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return withEtag(secret, resourceResult(authSecretSpec, shownToCaller(ctx.workspace, secret), ctx));
@@ -41,6 +44,7 @@ export function trashRoutes(trash: TrashService): AnyRoute[] {
       method: 'DELETE',
       path: `${TRASH}/:id`,
       access: access.workspace('workspaces.auth_secret.delete'),
+      response: { status: 204 },
       handler: async (ctx) => {
         await trash.purge(ctx.workspace, ctx.params.id ?? '', auditActorOf(ctx));
         return { status: 204 };

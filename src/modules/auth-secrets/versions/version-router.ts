@@ -19,6 +19,7 @@ export function versionRoutes(versions: VersionService, secrets: AuthSecretServi
       method: 'GET',
       path: VERSIONS,
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret-version', many: true },
       query: { paginated: true, cursor: 'number' },
       handler: async (ctx) => {
         const page = await versions.list(ctx.workspace, ctx.params.id ?? '', ctx.query.page);
@@ -29,6 +30,7 @@ export function versionRoutes(versions: VersionService, secrets: AuthSecretServi
       method: 'GET',
       path: `${VERSIONS}/:number`,
       access: access.workspace('workspaces.auth_secret.get'),
+      response: { status: 200, type: 'auth-secret-version' },
       handler: async (ctx) => {
         const version = await versions.read(ctx.workspace, ctx.params.id ?? '', ctx.params.number, {
           actor: auditActorOf(ctx),
@@ -41,6 +43,7 @@ export function versionRoutes(versions: VersionService, secrets: AuthSecretServi
       method: 'POST',
       path: `${VERSIONS}/:number/restore`,
       access: access.workspace('workspaces.auth_secret.edit'),
+      response: { status: 200, type: 'auth-secret' },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         try {
