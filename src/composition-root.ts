@@ -112,7 +112,12 @@ export function wireApplication(parts: ApplicationParts): Application {
   poolOf(prisma).on('connect', () => databaseFailures.recovered());
   const metricsRegistry = parts.metricsRegistry ?? new Registry();
   registerPoolMetrics(metricsRegistry, poolOf(prisma));
-  const refresh = createRefreshModule({ ...parts, secrets: secretStore, registry: metricsRegistry });
+  const refresh = createRefreshModule({
+    ...parts,
+    secrets: secretStore,
+    registry: metricsRegistry,
+    databaseFailures,
+  });
   const authSecrets = createAuthSecretService({
     prisma,
     store: secretStore,
@@ -139,7 +144,7 @@ export function wireApplication(parts: ApplicationParts): Application {
   });
   const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
   const connectSessions = createConnectSessionStore(prisma);
-  const webhooks = createWebhookDeliveryModule({ ...parts, registry: metricsRegistry });
+  const webhooks = createWebhookDeliveryModule({ ...parts, registry: metricsRegistry, databaseFailures });
   const routes: AnyRoute[] = [
     ...healthRoutes(
       prisma,
@@ -211,5 +216,11 @@ export function wireApplication(parts: ApplicationParts): Application {
     requestTimeoutMs: config.requestTimeoutMs,
     databaseFailures,
   });
-  return { app, routes, refresh, webhooks, trashPurger: createTrashPurger({ prisma, config, logger }) };
+  return {
+    app,
+    routes,
+    refresh,
+    webhooks,
+    trashPurger: createTrashPurger({ prisma, config, logger, databaseFailures }),
+  };
 }

@@ -3,8 +3,10 @@
 // on the embedded default the PGlite files belong to the one `npm start` process, which runs the
 // worker itself; and without Redis a separate worker could race the servers' on-demand refreshes.
 // SIGTERM/SIGINT: stop claiming, finish the refreshes in flight, close Redis and the database.
+
 import { Registry } from 'prom-client';
 import { loadConfig } from './config/config.js';
+import { DatabaseFailureLog } from './db/database-failures.js';
 import { sqlOf } from './db/prisma-client.js';
 import { openInfrastructure, StartupError } from './infrastructure.js';
 import { createAuthSecretStore } from './modules/auth-secrets/auth-secret-store.js';
@@ -34,7 +36,10 @@ async function main(): Promise<void> {
   const infra = await openInfrastructure(config, logger, 'server');
   const redis = await openRedis(config.redisUrl, logger).catch(closeOnError(infra));
   const registry = new Registry();
+  // One log of database outages for the three workers: one line each way per outage.
+  const databaseFailures = new DatabaseFailureLog(logger);
   const refresh = createRefreshModule({
+    databaseFailures,
     prisma: infra.prisma,
     secrets: createAuthSecretStore({
       prisma: infra.prisma,
@@ -51,7 +56,7 @@ async function main(): Promise<void> {
   const worker = refresh.createWorker();
   worker.start();
   // Expired trash is purged beside the refreshes (API.md §9.2); safe with any number of workers.
-  const trashPurger = createTrashPurger({ prisma: infra.prisma, config, logger });
+  const trashPurger = createTrashPurger({ prisma: infra.prisma, config, logger, databaseFailures });
   trashPurger.start();
   const webhookWorker = createWebhookDeliveryModule({
     prisma: infra.prisma,
@@ -59,6 +64,7 @@ async function main(): Promise<void> {
     logger,
     keyRing: infra.keyRing,
     registry,
+    databaseFailures,
   }).createWorker();
   webhookWorker.start();
 

@@ -1,10 +1,12 @@
 // Wires the refresher: store → metrics → provider client → coordinator → service → route and
 // worker. The composition root calls this once per application; entry points start the worker.
+
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
+import type { DatabaseFailureLog } from '../db/database-failures.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { authClientReader } from '../modules/auth-clients/auth-client-reader.js';
 import type { AuthSecretStore } from '../modules/auth-secrets/auth-secret-store.js';
@@ -29,6 +31,8 @@ export interface RefreshModuleOptions {
   registry: Registry;
   /** Cross-process single flight; without it coordination is in-process only (one process). */
   redis?: Redis | undefined;
+  /** The process's one log of database outages, shared with the request path and the other workers. */
+  databaseFailures?: DatabaseFailureLog;
 }
 
 export interface RefreshModule {
@@ -98,6 +102,7 @@ export function createRefreshModule(opts: RefreshModuleOptions): RefreshModule {
         concurrency: config.refreshConcurrency,
         pollMs: Math.round(config.refreshPollSeconds * 1000),
         claimTtlMs: timings.claimTtlMs,
+        ...(opts.databaseFailures ? { databaseFailures: opts.databaseFailures } : {}),
         ...tuning,
       }),
   };

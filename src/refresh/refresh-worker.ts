@@ -22,6 +22,8 @@ export interface RefreshWorkerOptions {
   claimTtlMs: number;
   /** A sweep stops claiming after this long and the next one starts from the top. */
   sweepBudgetMs?: number;
+  /** The process's one log of database outages (composition-root.ts): one line each way per outage. */
+  databaseFailures?: DatabaseFailureLog;
 }
 
 /**
@@ -53,7 +55,7 @@ export class RefreshWorker {
   constructor(opts: RefreshWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'refresh-worker' });
-    this.#databaseFailures = new DatabaseFailureLog(this.#log);
+    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
     this.#reportMissingKey = missingKeyReporter(this.#log);
   }
 

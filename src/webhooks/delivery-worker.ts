@@ -24,6 +24,8 @@ export interface DeliveryWorkerOptions {
   concurrency: number;
   perDestination: number;
   pollMs: number;
+  /** The process's one log of database outages (composition-root.ts): one line each way per outage. */
+  databaseFailures?: DatabaseFailureLog;
   timeoutMs: number;
   retryScheduleSeconds: readonly number[];
   allowLoopback: boolean;
@@ -50,7 +52,7 @@ export class DeliveryWorker {
   constructor(opts: DeliveryWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'webhook-worker' });
-    this.#databaseFailures = new DatabaseFailureLog(this.#log);
+    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
     this.#reportMissingKey = missingKeyReporter(this.#log);
   }
 

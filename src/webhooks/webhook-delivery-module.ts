@@ -1,9 +1,11 @@
 // Wires webhook delivery: store → metrics → worker. The composition root builds it once per
 // application; entry points (server.ts, worker.ts) start the worker.
+
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KeyRing } from '../crypto/key-ring.js';
+import type { DatabaseFailureLog } from '../db/database-failures.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import { createDeliveryStore, type DeliveryStore } from './delivery-store.js';
 import { DeliveryWorker, type DeliveryWorkerOptions } from './delivery-worker.js';
@@ -26,6 +28,8 @@ export function createWebhookDeliveryModule(opts: {
   logger: Logger;
   keyRing: KeyRing;
   registry: Registry;
+  /** The process's one log of database outages, shared with the request path and the other workers. */
+  databaseFailures?: DatabaseFailureLog;
 }): WebhookDeliveryModule {
   const { config } = opts;
   const store = createDeliveryStore(opts.prisma);
@@ -44,6 +48,7 @@ export function createWebhookDeliveryModule(opts: {
         timeoutMs: config.webhookTimeoutMs,
         retryScheduleSeconds: config.webhookRetryScheduleSeconds,
         allowLoopback: config.oauthAllowLoopbackHttp,
+        ...(opts.databaseFailures ? { databaseFailures: opts.databaseFailures } : {}),
         ...tuning,
       }),
   };

@@ -264,7 +264,8 @@ describe('auth-secret versions (API.md §9.1)', () => {
     const created = await createSecret();
     await t.prisma.authSecret.update({
       where: { id: created.id },
-      data: { expiresAt: new Date(Date.now() + 5000) },
+      // Due now: the worker claims by refresh_due_at (refresh-schedule.ts).
+      data: { expiresAt: new Date(Date.now() + 5000), refreshDueAt: new Date() },
     });
     const worker = t.refresh.createWorker({ pollMs: 60_000 });
     await worker.sweep();

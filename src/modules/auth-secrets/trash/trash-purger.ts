@@ -17,6 +17,8 @@ export interface TrashPurgerOptions {
   logger: Logger;
   retentionDays: number;
   pollMs: number;
+  /** The process's one log of database outages (composition-root.ts): one line each way per outage. */
+  databaseFailures?: DatabaseFailureLog;
   batchSize?: number;
   /** Batches per sweep at most; what is left is purged by the next sweep. */
   maxBatches?: number;
@@ -33,7 +35,7 @@ export class TrashPurger {
   constructor(opts: TrashPurgerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'trash-purger' });
-    this.#databaseFailures = new DatabaseFailureLog(this.#log);
+    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
   }
 
   start(): void {
@@ -102,6 +104,7 @@ export function createTrashPurger(parts: {
   prisma: PrismaClient;
   config: Config;
   logger: Logger;
+  databaseFailures?: DatabaseFailureLog;
 }): TrashPurger {
   return new TrashPurger({
     prisma: parts.prisma,
@@ -110,5 +113,6 @@ export function createTrashPurger(parts: {
     retentionDays: parts.config.deletedSecretRetentionDays,
     // Cheap when nothing is due (one indexed query), so it runs as often as the refresh sweep.
     pollMs: Math.round(parts.config.refreshPollSeconds * 1000),
+    ...(parts.databaseFailures ? { databaseFailures: parts.databaseFailures } : {}),
   });
 }
