@@ -24,7 +24,7 @@ describe('webhooks: lifecycle events, delivered and verified (API.md §11)', () 
   before(async () => {
     provider = await OAuthTestServer.start();
     receiver = await WebhookReceiver.start();
-    t = await createTestApp({ WEBHOOK_POLL_SECONDS: '0.05' });
+    t = await createTestApp({ WEBHOOK_POLL_SECONDS: '0.05', REFRESH_COALESCE_SECONDS: '0' });
     worker = t.webhooks.createWorker();
     worker.start();
   });
@@ -153,6 +153,9 @@ describe('webhooks: lifecycle events, delivered and verified (API.md §11)', () 
     assert.equal(recovered.status, 200, recovered.text);
     assert.equal(recovered.body.data.attributes.state, 'ready');
     assert.equal((await api('delete', path)).status, 204);
+    // Out of the trash again (API.md §9.2): the secret comes back, and so does an event.
+    const restored = await api('post', `/v2/workspaces/${a.workspaceId}/deleted-secrets/${id}/restore`);
+    assert.equal(restored.status, 200, restored.text);
 
     const expected = [
       'auth_secret.created',
@@ -165,6 +168,7 @@ describe('webhooks: lifecycle events, delivered and verified (API.md §11)', () 
       'auth_secret.refreshed',
       'auth_secret.recovered',
       'auth_secret.deleted',
+      'auth_secret.restored',
     ];
     await receiver.waitFor(
       (all) =>
