@@ -53,6 +53,11 @@ const TENANT_PERMISSIONS = [
   'tenants.role.edit',
   'tenants.role.delete',
   'tenants.audit_event.get',
+  // API.md §11: lifecycle webhooks.
+  'tenants.webhook.get',
+  'tenants.webhook.create',
+  'tenants.webhook.edit',
+  'tenants.webhook.delete',
 ];
 const BUILT_IN_ROLES: Record<string, string[]> = {
   owner: WORKSPACE_PERMISSIONS,
