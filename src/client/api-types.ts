@@ -27,6 +27,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -86,6 +88,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -145,6 +149,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -206,6 +212,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -275,6 +283,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -388,6 +398,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -452,6 +464,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -565,6 +579,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -663,6 +679,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -775,6 +793,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -912,6 +932,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -1025,6 +1047,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1165,6 +1189,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -1278,6 +1304,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1418,6 +1446,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1479,6 +1509,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1543,6 +1575,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1604,6 +1638,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1709,7 +1745,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "auth_secret.revoke" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1729,6 +1765,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -1800,6 +1838,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -1854,7 +1894,7 @@ export interface paths {
                     /** @description Only resources whose members equal these values (`filter[NAME]=VALUE`, all must hold). */
                     filter?: {
                         /** @enum {string} */
-                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create";
+                        action?: "auth_secret.create" | "auth_secret.update" | "auth_secret.delete" | "auth_secret.refresh" | "auth_secret.read" | "auth_secret.restore" | "auth_secret.purge" | "auth_secret.revoke" | "membership.create" | "membership.update" | "membership.delete" | "role.create" | "role.update" | "role.delete" | "api_key.create" | "api_key.revoke" | "auth_client.create" | "auth_client.update" | "auth_client.delete" | "connect_session.create" | "webhook.create" | "webhook.update" | "webhook.delete" | "webhook.rotate_secret";
                         /** Format: uuid */
                         actor?: string;
                         resource?: string;
@@ -1874,6 +1914,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -1945,6 +1987,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -2017,6 +2061,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -2130,6 +2176,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -2284,6 +2332,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -2343,6 +2393,8 @@ export interface paths {
                 201: {
                     headers: {
                         Location: string;
+                        /** @description The strong entity tag of the resource, for `If-Match`. */
+                        ETag: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2399,7 +2451,11 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
+                    /** @description oauth2 secrets: refresh first unless the access token stays valid this many seconds (API.md §10.4). Needs reveal and refresh. */
+                    min_validity?: number;
                 };
                 header?: never;
                 path: {
@@ -2413,6 +2469,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description The strong entity tag of the resource, for `If-Match`. */
+                        ETag: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2437,7 +2495,10 @@ export interface paths {
         delete: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Change only if the resource still has one of these strong ETags (or any, with `*`); else 412 precondition_failed and nothing changed. */
+                    "If-Match"?: string;
+                };
                 path: {
                     workspace: string;
                     id: string;
@@ -2459,6 +2520,7 @@ export interface paths {
                 404: components["responses"]["error-404"];
                 406: components["responses"]["error-406"];
                 409: components["responses"]["error-409"];
+                412: components["responses"]["error-412"];
                 429: components["responses"]["error-429"];
                 500: components["responses"]["error-500"];
                 503: components["responses"]["error-503"];
@@ -2472,7 +2534,10 @@ export interface paths {
         patch: {
             parameters: {
                 query?: never;
-                header?: never;
+                header?: {
+                    /** @description Change only if the resource still has one of these strong ETags (or any, with `*`); else 412 precondition_failed and nothing changed. */
+                    "If-Match"?: string;
+                };
                 path: {
                     workspace: string;
                     id: string;
@@ -2489,6 +2554,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description The strong entity tag of the resource, for `If-Match`. */
+                        ETag: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2501,6 +2568,7 @@ export interface paths {
                 404: components["responses"]["error-404"];
                 406: components["responses"]["error-406"];
                 409: components["responses"]["error-409"];
+                412: components["responses"]["error-412"];
                 413: components["responses"]["error-413"];
                 415: components["responses"]["error-415"];
                 422: components["responses"]["error-422"];
@@ -2539,6 +2607,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -2611,6 +2681,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -2678,6 +2750,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description The strong entity tag of the resource, for `If-Match`. */
+                        ETag: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -2729,6 +2803,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                     /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
                     page?: {
@@ -2800,6 +2876,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -2947,6 +3025,8 @@ export interface paths {
                 /** @description OK */
                 200: {
                     headers: {
+                        /** @description The strong entity tag of the resource, for `If-Match`. */
+                        ETag: string;
                         [name: string]: unknown;
                     };
                     content: {
@@ -3056,6 +3136,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -3160,6 +3242,557 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v2/tenants/{tenant}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `tenants.webhook.get` in the tenant. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
+                    };
+                    /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
+                    page?: {
+                        /** @default 50 */
+                        size?: number;
+                        cursor?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-collection-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        /** @description Permission `tenants.webhook.create` in the tenant. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/vnd.api+json": components["schemas"]["webhook-create"];
+                    "application/json": components["schemas"]["webhook-create"];
+                };
+            };
+            responses: {
+                /** @description Created: `Location` is the new resource's `links.self` */
+                201: {
+                    headers: {
+                        Location: string;
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                413: components["responses"]["error-413"];
+                415: components["responses"]["error-415"];
+                422: components["responses"]["error-422"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `tenants.webhook.get` in the tenant. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        /** @description Permission `tenants.webhook.delete` in the tenant. */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description No content */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        options?: never;
+        head?: never;
+        /** @description Permission `tenants.webhook.edit` in the tenant. */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/vnd.api+json": components["schemas"]["webhook-update"];
+                    "application/json": components["schemas"]["webhook-update"];
+                };
+            };
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                413: components["responses"]["error-413"];
+                415: components["responses"]["error-415"];
+                422: components["responses"]["error-422"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `tenants.webhook.edit` in the tenant. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}/ping": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `tenants.webhook.edit` in the tenant. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted: queued, not done yet; the document is what to watch */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-delivery-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `tenants.webhook.get` in the tenant. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
+                    };
+                    /** @description Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`. */
+                    page?: {
+                        /** @default 50 */
+                        size?: number;
+                        cursor?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-delivery-collection-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Permission `tenants.webhook.get` in the tenant. */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated. */
+                    fields?: {
+                        tenant?: string;
+                        user?: string;
+                        "api-key"?: string;
+                        workspace?: string;
+                        membership?: string;
+                        role?: string;
+                        permission?: string;
+                        "auth-client"?: string;
+                        "credential-schema"?: string;
+                        "auth-secret"?: string;
+                        "connect-session"?: string;
+                        "auth-secret-version"?: string;
+                        "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
+                    };
+                };
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                    delivery: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description OK */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-delivery-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/tenants/{tenant}/webhooks/{id}/deliveries/{delivery}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Permission `tenants.webhook.edit` in the tenant. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    tenant: string;
+                    id: string;
+                    delivery: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Accepted: queued, not done yet; the document is what to watch */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/vnd.api+json": components["schemas"]["webhook-delivery-document"];
+                    };
+                };
+                400: components["responses"]["error-400"];
+                401: components["responses"]["error-401"];
+                403: components["responses"]["error-403"];
+                404: components["responses"]["error-404"];
+                406: components["responses"]["error-406"];
+                409: components["responses"]["error-409"];
+                429: components["responses"]["error-429"];
+                500: components["responses"]["error-500"];
+                503: components["responses"]["error-503"];
+                504: components["responses"]["error-504"];
+                default: components["responses"]["error-default"];
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v2/openapi.json": {
         parameters: {
             query?: never;
@@ -3186,6 +3819,8 @@ export interface paths {
                         "connect-session"?: string;
                         "auth-secret-version"?: string;
                         "audit-event"?: string;
+                        webhook?: string;
+                        "webhook-delivery"?: string;
                     };
                 };
                 header?: never;
@@ -3360,7 +3995,7 @@ export interface components {
                     name: components["schemas"]["auth-secret-common.name"];
                     state: components["schemas"]["auth-secret-common.state"];
                     error?: components["schemas"]["auth-secret-common.error"];
-                    credentials: components["schemas"]["auth-secret-common.credentials"];
+                    credentials?: components["schemas"]["auth-secret-common.credentials"];
                     description?: components["schemas"]["auth-secret-common.description"];
                     tags?: components["schemas"]["auth-secret-common.tags"];
                 };
@@ -3522,6 +4157,54 @@ export interface components {
                     tenant_role?: "admin" | "member";
                 };
                 relationships?: Record<string, unknown>;
+            };
+            meta?: components["schemas"]["common.documentMeta"];
+            jsonapi?: Record<string, unknown>;
+        };
+        /** Format: uri */
+        "webhook-common.url": string;
+        "webhook-common.events": string[];
+        "webhook-common.enabled": boolean;
+        "webhook-common.description": string | null;
+        "webhook-common.workspace": {
+            data: {
+                type: string;
+                id: components["schemas"]["common.uuid"];
+            } | null;
+        };
+        /** @description POST /v2/tenants/{tenant}/webhooks. The signing secret is generated by the service and returned once. */
+        "webhook-create": {
+            data: {
+                type: string;
+                id?: string;
+                attributes: {
+                    url: components["schemas"]["webhook-common.url"];
+                    events: components["schemas"]["webhook-common.events"];
+                    enabled?: components["schemas"]["webhook-common.enabled"];
+                    description?: components["schemas"]["webhook-common.description"];
+                };
+                /** @description Optional: only this workspace's events. Omit it for every workspace of the tenant (data null is for PATCH, to remove a filter). */
+                relationships?: {
+                    workspace?: components["schemas"]["common.toOne"];
+                };
+            };
+            meta?: components["schemas"]["common.documentMeta"];
+            jsonapi?: Record<string, unknown>;
+        };
+        /** @description PATCH /v2/tenants/{tenant}/webhooks/{id}. Absent members stay unchanged; the workspace relationship with data null removes the filter. The secret changes only through rotate-secret. */
+        "webhook-update": {
+            data: {
+                type: string;
+                id: string;
+                attributes?: {
+                    url?: components["schemas"]["webhook-common.url"];
+                    events?: components["schemas"]["webhook-common.events"];
+                    enabled?: components["schemas"]["webhook-common.enabled"];
+                    description?: components["schemas"]["webhook-common.description"];
+                };
+                relationships?: {
+                    workspace?: components["schemas"]["webhook-common.workspace"];
+                };
             };
             meta?: components["schemas"]["common.documentMeta"];
             jsonapi?: Record<string, unknown>;
@@ -3959,6 +4642,73 @@ export interface components {
             };
             links: components["schemas"]["jsonapi.resourceLinks"];
         };
+        /** @description One event sent (or to be sent) to one webhook (API.md §11); its id is the `webhook-id` header of every attempt. */
+        "webhook-delivery-resource": {
+            /** @constant */
+            type: "webhook-delivery";
+            /** Format: uuid */
+            id: string;
+            /** @description Every attribute the type has; a sparse fieldset (`fields[TYPE]`) leaves some out. */
+            attributes?: {
+                /** @enum {string} */
+                event_type?: "auth_secret.created" | "auth_secret.updated" | "auth_secret.deleted" | "auth_secret.restored" | "auth_secret.refreshed" | "auth_secret.refresh_failed" | "auth_secret.error" | "auth_secret.recovered" | "connect_session.completed" | "connect_session.failed" | "ping";
+                /** @enum {string} */
+                status?: "pending" | "delivered" | "failed";
+                attempts?: number;
+                /** @description The HTTP status of the last attempt; null before the first or when none came back. */
+                last_status_code?: number | null;
+                last_error?: string | null;
+                /** @description When it is sent next; null unless pending. */
+                next_attempt_at?: components["schemas"]["jsonapi.nullableTimestamp"];
+                created_at?: components["schemas"]["jsonapi.timestamp"];
+                updated_at?: components["schemas"]["jsonapi.timestamp"];
+            };
+            relationships?: {
+                webhook?: {
+                    data: {
+                        /** @constant */
+                        type: "webhook";
+                        /** Format: uuid */
+                        id: string;
+                    };
+                    links: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+            };
+            links: components["schemas"]["jsonapi.resourceLinks"];
+        };
+        /** @description A lifecycle webhook of a tenant (API.md §11). The signing secret is shown once: as `secret` in what create and rotate-secret return. */
+        "webhook-resource": {
+            /** @constant */
+            type: "webhook";
+            /** Format: uuid */
+            id: string;
+            /** @description Every attribute the type has; a sparse fieldset (`fields[TYPE]`) leaves some out. */
+            attributes?: {
+                /** Format: uri */
+                url?: string;
+                /** @description The event types it receives, or `["*"]` for every type. */
+                events?: ("auth_secret.created" | "auth_secret.updated" | "auth_secret.deleted" | "auth_secret.restored" | "auth_secret.refreshed" | "auth_secret.refresh_failed" | "auth_secret.error" | "auth_secret.recovered" | "connect_session.completed" | "connect_session.failed" | "ping" | "*")[];
+                enabled?: boolean;
+                description?: string | null;
+                /** @description The Standard Webhooks signing secret; only in the responses of create and rotate-secret. */
+                secret?: string;
+                created_at?: components["schemas"]["jsonapi.timestamp"];
+                updated_at?: components["schemas"]["jsonapi.timestamp"];
+            };
+            relationships?: {
+                /** @description Only that workspace's events; `data` is null for every workspace of the tenant, and then there are no `links`. */
+                workspace?: {
+                    data: {
+                        /** @constant */
+                        type: "workspace";
+                        /** Format: uuid */
+                        id: string;
+                    } | null;
+                    links?: components["schemas"]["jsonapi.relationshipLinks"];
+                };
+            };
+            links: components["schemas"]["jsonapi.resourceLinks"];
+        };
         /** @description A workspace of a tenant (API.md §2). */
         "workspace-resource": {
             /** @constant */
@@ -4223,6 +4973,34 @@ export interface components {
             meta?: components["schemas"]["jsonapi.meta"];
             data: components["schemas"]["audit-event-resource"][];
         };
+        "webhook-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["webhook-resource"];
+            included?: components["schemas"]["workspace-resource"][];
+        };
+        "webhook-collection-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["webhook-resource"][];
+            included?: components["schemas"]["workspace-resource"][];
+        };
+        "webhook-delivery-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["webhook-delivery-resource"];
+            included?: components["schemas"]["webhook-resource"][];
+        };
+        "webhook-delivery-collection-document": {
+            jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
+            links?: components["schemas"]["jsonapi.documentLinks"];
+            meta?: components["schemas"]["jsonapi.meta"];
+            data: components["schemas"]["webhook-delivery-resource"][];
+            included?: components["schemas"]["webhook-resource"][];
+        };
         "health-status-document": {
             jsonapi?: components["schemas"]["jsonapi.jsonapiObject"];
             meta: components["schemas"]["health-status"];
@@ -4280,6 +5058,15 @@ export interface components {
         };
         /** @description Conflict: type or id mismatch, a name already taken, or a state that forbids the change */
         "error-409": {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/vnd.api+json": components["schemas"]["jsonapi.errorDocument"];
+            };
+        };
+        /** @description `If-Match` names no current ETag: nothing was changed */
+        "error-412": {
             headers: {
                 [name: string]: unknown;
             };

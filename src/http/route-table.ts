@@ -118,6 +118,11 @@ export interface RouteDefinition<
   body?: Id;
   query?: QuerySpec;
   /**
+   * The route honours `If-Match` (API.md §9.3: 412 precondition_failed when no tag is current).
+   * The handler reads the header itself; this declares it for the OpenAPI description.
+   */
+  ifMatch?: true;
+  /**
    * What a successful call answers (one declaration per success status), for the OpenAPI
    * description (src/http/openapi/); error statuses are described for every route alike.
    */

@@ -13,7 +13,7 @@ export function refreshRoutes(requests: RefreshRequests): AnyRoute[] {
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets/:id/refresh',
       access: access.workspace('workspaces.auth_secret.refresh'),
-      response: { status: 200, type: 'auth-secret' },
+      response: { status: 200, type: 'auth-secret', etag: true },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         const secret = await requests.onRequest(ctx.workspace, id, auditActorOf(ctx), ctx.receivedAt);

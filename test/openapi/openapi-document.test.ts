@@ -20,11 +20,12 @@ import {
   resourceSchemaId,
 } from '../../src/http/openapi/response-schemas.js';
 import { toComponents } from '../../src/http/openapi/schema-components.js';
+import { ALL_EVENTS, WEBHOOK_EVENT_TYPES } from '../../src/modules/webhooks/webhook-event-types.js';
 import { routeKey } from '../support/permission-matrix.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
 
 type Operation = {
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; schema?: unknown }[];
   requestBody?: { content: Record<string, { schema: { $ref: string } }> };
   responses: Record<string, unknown>;
   security?: unknown[];
@@ -201,9 +202,12 @@ describe('OpenAPI description (API.md §12)', () => {
               ...(query.filters || query.keyedFilters ? ['filter'] : []),
               ...(route.method === 'GET' && query.include ? ['include'] : []),
               ...(route.method === 'GET' ? ['fields'] : []),
+              ...(route.method === 'GET' ? Object.keys(query.integers ?? {}) : []),
               ...(query.paginated ? ['page'] : []),
             ];
         assert.deepEqual(names('query'), expected, `${key} query parameters`);
+        assert.deepEqual(names('header'), route.ifMatch ? ['If-Match'] : [], `${key} header parameters`);
+        assert.equal(Object.hasOwn(operation.responses, '412'), route.ifMatch === true, `${key} 412`);
         if (route.body) {
           const content = operation.requestBody?.content ?? {};
           assert.deepEqual(Object.keys(content).sort(), ['application/json', 'application/vnd.api+json']);
@@ -242,6 +246,26 @@ describe('OpenAPI description (API.md §12)', () => {
         default: 50,
       });
     });
+
+    it('describes integer query parameters with their range, and the ETag and If-Match of auth-secrets (API.md §9.3, §10.4)', () => {
+      const secret = served.paths['/v2/workspaces/{workspace}/secrets/{id}'] ?? {};
+      const minValidity = secret.get?.parameters?.find((p) => p.name === 'min_validity');
+      assert.equal(minValidity?.in, 'query');
+      assert.deepEqual(minValidity?.schema, { type: 'integer', minimum: 0, maximum: 86_400 });
+      const ok = secret.get?.responses['200'] as { headers?: Record<string, { required: boolean }> };
+      assert.equal(ok.headers?.ETag?.required, true);
+      for (const method of ['patch', 'delete']) {
+        assert.ok(
+          secret[method]?.parameters?.some((p) => p.in === 'header' && p.name === 'If-Match'),
+          method,
+        );
+        assert.ok(secret[method]?.responses['412'], method);
+      }
+      const created = served.paths['/v2/workspaces/{workspace}/secrets']?.post?.responses['201'] as {
+        headers?: Record<string, unknown>;
+      };
+      assert.deepEqual(Object.keys(created.headers ?? {}).sort(), ['ETag', 'Location']);
+    });
   });
 
   describe('the resource schemas (schemas/resources/)', () => {
@@ -264,6 +288,18 @@ describe('OpenAPI description (API.md §12)', () => {
           .map((type) => `${type}.schema.json`)
           .sort(),
       );
+    });
+
+    it('webhook, webhook-delivery: the event types are those webhooks accept (webhook-event-types.ts)', () => {
+      const enumOf = (type: string, member: string, items = false) => {
+        const attribute = schemas[resourceSchemaId(type)]?.properties.attributes.properties[member] as {
+          enum?: string[];
+          items?: { enum?: string[] };
+        };
+        return items ? attribute.items?.enum : attribute.enum;
+      };
+      assert.deepEqual(enumOf('webhook-delivery', 'event_type'), [...WEBHOOK_EVENT_TYPES]);
+      assert.deepEqual(enumOf('webhook', 'events', true), [...WEBHOOK_EVENT_TYPES, ALL_EVENTS]);
     });
 
     for (const [type, fields] of Object.entries(RESOURCE_FIELDS)) {

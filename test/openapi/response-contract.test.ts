@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'mocha';
 import request from 'supertest';
-import { createWorld, type World } from '../support/factories.js';
+import { createClient, createSecret, createWorld, type World } from '../support/factories.js';
 import { ContractChecker, contractViolations } from '../support/response-contract.js';
 import { type RecordedResponse, recordedResponses } from '../support/response-recorder.js';
 import { createTestApp, type TestApp } from '../support/test-app.js';
@@ -86,6 +86,22 @@ describe('response contract: the checker', () => {
       /Content-Type "application\/json"/,
     );
     assert.match(checker.check({ ...r, status: 204 }).join('\n'), /→ 204: .*errors/);
+  });
+
+  it('reports a header the description requires but the response lacks (ETag, Location)', async () => {
+    const { auth } = world.actors.admin;
+    const client = await createClient(request(t.app), auth, world.tenantId);
+    const secret = await createSecret(request(t.app), auth, world.workspaceId, client.id);
+    const url = `/v2/workspaces/${world.workspaceId}/secrets/${secret.id}`;
+    const res = await request(t.app).get(url).set('Authorization', auth);
+    assert.equal(res.status, 200);
+    assert.match(String(res.headers.etag), /^"[A-Za-z0-9_-]+"$/);
+    const r = recorded(url);
+    assert.ok(r.headerNames.includes('etag'));
+    assert.deepEqual(checker.check(r), []);
+    assert.deepEqual(checker.check({ ...r, headerNames: r.headerNames.filter((h) => h !== 'etag') }), [
+      `GET /v2/workspaces/:workspace/secrets/:id → 200: header ETag is described as required but was not sent`,
+    ]);
   });
 
   it('checks responses outside every route against the error document', async () => {

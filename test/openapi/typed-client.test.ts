@@ -2,7 +2,7 @@
 // openapi-typescript from the description the service serves, and must not drift from it (CI runs
 // this). An end-to-end run through openapi-fetch with those types against the app on a loopback
 // port: a workspace, an oauth2 auth-client whose token endpoint is a real one on 127.0.0.1, a
-// secret, reading it back, refreshing it, listing, and a typed error.
+// secret, reading it back, refreshing it, listing, a read with min_validity, and a typed error.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'mocha';
@@ -159,6 +159,90 @@ describe('typed client (openapi-typescript + openapi-fetch)', () => {
         [secretId],
       );
       assert.equal(listed.data?.links?.next, undefined);
+    });
+
+    it('reads a secret fresh with min_validity (API.md §10.4), each response with its ETag (§9.3)', async () => {
+      const api = createClient<paths>({ baseUrl: t.baseUrl, headers: { Authorization: admin.auth } });
+      const workspace = await api.POST('/v2/tenants/{tenant}/workspaces', {
+        params: { path: { tenant: tenantId } },
+        body: { data: { type: 'workspace', attributes: { name: uniqueName('ws') } } },
+      });
+      const workspaceId = workspace.data?.data.id ?? '';
+      const client = await api.POST('/v2/tenants/{tenant}/auth-clients', {
+        params: { path: { tenant: tenantId } },
+        body: {
+          data: {
+            type: 'auth-client',
+            attributes: {
+              name: uniqueName('client'),
+              auth_type: 'oauth2',
+              oauth2: {
+                client_id: provider.clientId,
+                client_secret: provider.clientSecret,
+                token_url: provider.tokenUrl,
+              },
+            },
+          },
+        },
+      });
+      assert.equal(client.response.status, 201, JSON.stringify(client.error));
+      const grant = provider.grant();
+      const created = await api.POST('/v2/workspaces/{workspace}/secrets', {
+        params: { path: { workspace: workspaceId } },
+        body: {
+          data: {
+            type: 'auth-secret',
+            attributes: {
+              name: uniqueName('secret'),
+              state: 'ready',
+              // 30 s left: a read that needs a minute renews it first.
+              credentials: {
+                access_token: grant.accessToken,
+                refresh_token: grant.refreshToken,
+                expires_in: 30,
+              },
+            },
+            relationships: {
+              'auth-client': { data: { type: 'auth-client', id: client.data?.data.id ?? '' } },
+            },
+          },
+        },
+      });
+      assert.equal(created.response.status, 201, JSON.stringify(created.error));
+      const secretId = created.data?.data.id ?? '';
+      const path = { workspace: workspaceId, id: secretId };
+      assert.match(created.response.headers.get('etag') ?? '', /^"[A-Za-z0-9_-]+"$/);
+
+      const fresh = await api.GET('/v2/workspaces/{workspace}/secrets/{id}', {
+        params: { path, query: { min_validity: 60 } },
+      });
+      assert.equal(fresh.response.status, 200, JSON.stringify(fresh.error));
+      assertJsonApiResponse(asResponse(fresh));
+      const renewed = fresh.data?.data.attributes?.credentials?.access_token;
+      assert.equal(typeof renewed, 'string');
+      assert.notEqual(renewed, grant.accessToken);
+      assert.equal(provider.renewalsOf(grant.refreshToken), 1);
+      const etag = fresh.response.headers.get('etag');
+      assert.match(etag ?? '', /^"[A-Za-z0-9_-]+"$/);
+      assert.notEqual(etag, created.response.headers.get('etag'), 'the refresh changed the secret');
+
+      // Valid for an hour now: the same read calls nobody and sees the same secret.
+      const calls = provider.totalCalls;
+      const again = await api.GET('/v2/workspaces/{workspace}/secrets/{id}', {
+        params: { path, query: { min_validity: 60 } },
+      });
+      assert.equal(again.response.status, 200, JSON.stringify(again.error));
+      assertJsonApiResponse(asResponse(again));
+      assert.equal(again.data?.data.attributes?.credentials?.access_token, renewed);
+      assert.equal(again.response.headers.get('etag'), etag);
+      assert.equal(provider.totalCalls, calls);
+
+      const outOfRange = await api.GET('/v2/workspaces/{workspace}/secrets/{id}', {
+        params: { path, query: { min_validity: 86_401 } },
+      });
+      assert.equal(outOfRange.response.status, 400);
+      assertJsonApiResponse(asResponse(outOfRange));
+      assert.equal(outOfRange.error?.errors[0]?.source?.parameter, 'min_validity');
     });
 
     it('gives errors their JSON:API type: status, code and pointer', async () => {

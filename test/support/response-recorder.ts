@@ -16,6 +16,8 @@ export interface RecordedResponse {
   route: string | undefined;
   status: number;
   contentType: string | undefined;
+  /** Names of the response headers sent, lower case. */
+  headerNames: string[];
   body: Buffer;
   /** The route table of the app that answered: its OpenAPI description is the one to check against. */
   routes: readonly AnyRoute[];
@@ -60,6 +62,7 @@ export function recordResponses(app: Express, routes: readonly AnyRoute[]): void
         route: routeOf(res as { locals?: Record<string, unknown> }),
         status: res.statusCode,
         contentType: contentType === undefined ? undefined : String(contentType),
+        headerNames: res.getHeaderNames(),
         body: Buffer.concat(chunks),
         routes,
       });

@@ -32,8 +32,11 @@ export interface QuerySpec {
   ownParameters?: true;
   /** What page[cursor] encodes: a row id (default) or a number (pagination.ts). */
   cursor?: 'id' | 'number';
-  /** Plain integer parameters of this route and their inclusive range (e.g. `min_validity`). */
-  integers?: Record<string, { min: number; max: number }>;
+  /**
+   * Plain integer parameters of a GET route and their inclusive range (e.g. `min_validity`); the
+   * description is what the OpenAPI document says of the parameter.
+   */
+  integers?: Record<string, { min: number; max: number; description?: string }>;
 }
 
 export interface ParsedQuery {

@@ -9,7 +9,7 @@ import type { SchemaObject } from './schema-components.js';
 
 type ParameterObject = {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required?: boolean;
   description?: string;
   style?: string;
@@ -32,14 +32,29 @@ const PATH_PARAM_SCHEMAS: Record<string, SchemaObject> = {
   user: { anyOf: [uuid, { const: 'me' }] },
 };
 
-export function parametersOf(route: Pick<AnyRoute, 'method' | 'path' | 'query'>): ParameterObject[] {
+// API.md §9.3: PATCH and DELETE of an auth-secret take the ETag a response gave them.
+const IF_MATCH: ParameterObject = {
+  name: 'If-Match',
+  in: 'header',
+  description:
+    'Change only if the resource still has one of these strong ETags (or any, with `*`); else 412 precondition_failed and nothing changed.',
+  schema: { type: 'string' },
+};
+
+export function parametersOf(
+  route: Pick<AnyRoute, 'method' | 'path' | 'query' | 'ifMatch'>,
+): ParameterObject[] {
   const path = [...route.path.matchAll(PATH_PARAM)].map(([, name = '']) => ({
     name,
     in: 'path' as const,
     required: true,
     schema: PATH_PARAM_SCHEMAS[name] ?? { type: 'string' },
   }));
-  return [...path, ...queryParametersOf(route.query ?? {}, route.method)];
+  return [
+    ...path,
+    ...queryParametersOf(route.query ?? {}, route.method),
+    ...(route.ifMatch ? [IF_MATCH] : []),
+  ];
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -129,6 +144,16 @@ function queryParametersOf(spec: QuerySpec, method: string): ParameterObject[] {
       'Sparse fieldsets: `fields[TYPE]` lists the members of TYPE to return, comma-separated.',
       properties,
     );
+  }
+  if (method === 'GET') {
+    for (const [name, { min, max, description }] of Object.entries(spec.integers ?? {})) {
+      parameters.push({
+        name,
+        in: 'query',
+        ...(description ? { description } : {}),
+        schema: { type: 'integer', minimum: min, maximum: max },
+      });
+    }
   }
   if (spec.paginated) {
     deepObject('page', 'Cursor pagination: `page[size]` per page, `page[cursor]` from a `links.next`.', {

@@ -18,6 +18,7 @@ export const metaDocumentComponent = (metaSchema: string) => `${metaSchema}-docu
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
   201: "Created: `Location` is the new resource's `links.self`",
+  202: 'Accepted: queued, not done yet; the document is what to watch',
   204: 'No content',
   303: 'See `Location`',
   304: 'Not modified (the `If-None-Match` ETag is current)',
@@ -27,6 +28,7 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'Not found, or not visible to the caller',
   406: 'The Accept header admits no JSON',
   409: 'Conflict: type or id mismatch, a name already taken, or a state that forbids the change',
+  412: '`If-Match` names no current ETag: nothing was changed',
   413: 'Request body too large',
   415: 'Unsupported request media type',
   422: 'A well-formed document whose values break a rule',
@@ -39,8 +41,17 @@ const STATUS_TEXT: Record<number, string> = {
 const withContent = (mediaType: string, schema: SchemaObject) => ({ content: { [mediaType]: { schema } } });
 
 const LOCATION = { Location: { required: true, schema: { type: 'string', format: 'uri' } } };
+const ETAG = {
+  ETag: {
+    required: true,
+    description: 'The strong entity tag of the resource, for `If-Match`.',
+    schema: { type: 'string', pattern: '^"[\\x21\\x23-\\x7e]*"$' },
+  },
+};
 
-export function errorStatusesOf(route: Pick<AnyRoute, 'method' | 'path' | 'access' | 'body'>): number[] {
+export function errorStatusesOf(
+  route: Pick<AnyRoute, 'method' | 'path' | 'access' | 'body' | 'ifMatch'>,
+): number[] {
   const authenticated = route.access.kind !== 'public';
   const guarded =
     route.access.kind === 'workspace' ||
@@ -53,6 +64,7 @@ export function errorStatusesOf(route: Pick<AnyRoute, 'method' | 'path' | 'acces
     ...(route.path.includes(':') ? [404] : []),
     406,
     ...(route.method !== 'GET' ? [409] : []),
+    ...(route.ifMatch ? [412] : []),
     ...(route.body ? [413, 415, 422] : []),
     ...(authenticated ? [429] : []),
     500,
@@ -70,8 +82,11 @@ function successResponse(declaration: ResponseDeclaration) {
         $ref: componentRef(documentComponent(declaration.type, declaration.many === true)),
       }),
     };
-    if (declaration.status !== 201) return response;
-    return { ...response, headers: LOCATION };
+    const headers = {
+      ...(declaration.status === 201 ? LOCATION : {}),
+      ...(declaration.etag ? ETAG : {}),
+    };
+    return Object.keys(headers).length > 0 ? { ...response, headers } : response;
   }
   if ('meta' in declaration) {
     return {

@@ -8,8 +8,12 @@ import type { ResourceType } from '../jsonapi/resource-types.js';
 export type ResponseSchemaId = 'authcheck-result' | 'health-status' | 'openapi-description';
 
 export type ResponseDeclaration =
-  /** A JSON:API document whose `data` is one resource of `type`, or with `many` a page of them. */
-  | { status: 200 | 201; type: ResourceType; many?: boolean }
+  /**
+   * A JSON:API document whose `data` is one resource of `type`, or with `many` a page of them.
+   * 202: accepted, not done yet; `data` is what to watch (a queued webhook delivery). `etag`: the
+   * response carries the resource's strong `ETag` (auth-secrets, API.md §9.3).
+   */
+  | { status: 200 | 201 | 202; type: ResourceType; many?: boolean; etag?: true }
   /** A JSON:API document without `data`: its `meta` follows schema `meta`. */
   | { status: 200; meta: ResponseSchemaId }
   /** Plain JSON, not a JSON:API document, following schema `json`. */

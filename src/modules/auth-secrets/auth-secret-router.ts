@@ -127,10 +127,17 @@ export function authSecretRoutes(
       method: 'GET',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.get'),
-      response: { status: 200, type: 'auth-secret' },
+      response: { status: 200, type: 'auth-secret', etag: true },
       query: {
         include: AUTH_SECRET_INCLUDES,
-        integers: { [MIN_VALIDITY_PARAMETER]: { min: 0, max: 86_400 } },
+        integers: {
+          [MIN_VALIDITY_PARAMETER]: {
+            min: 0,
+            max: 86_400,
+            description:
+              'oauth2 secrets: refresh first unless the access token stays valid this many seconds (API.md §10.4). Needs reveal and refresh.',
+          },
+        },
       },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -150,7 +157,7 @@ export function authSecretRoutes(
       method: 'POST',
       path: '/v2/workspaces/:workspace/secrets',
       access: access.workspace('workspaces.auth_secret.create'),
-      response: { status: 201, type: 'auth-secret' },
+      response: { status: 201, type: 'auth-secret', etag: true },
       body: 'auth-secret-create',
       handler: async (ctx) => {
         const data = assertResource(ctx.body, 'auth-secret');
@@ -180,7 +187,8 @@ export function authSecretRoutes(
       method: 'PATCH',
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.edit'),
-      response: { status: 200, type: 'auth-secret' },
+      response: { status: 200, type: 'auth-secret', etag: true },
+      ifMatch: true,
       body: 'auth-secret-update',
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
@@ -213,6 +221,7 @@ export function authSecretRoutes(
       path: '/v2/workspaces/:workspace/secrets/:id',
       access: access.workspace('workspaces.auth_secret.delete'),
       response: { status: 204 },
+      ifMatch: true,
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         await audited(ctx, 'auth_secret.delete', id, () =>

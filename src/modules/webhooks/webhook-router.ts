@@ -56,6 +56,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'GET',
       path: '/v2/tenants/:tenant/webhooks',
+      response: { status: 200, type: 'webhook', many: true },
       access: access.tenant('tenants.webhook.get'),
       query: { paginated: true },
       handler: async (ctx) =>
@@ -64,6 +65,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'POST',
       path: '/v2/tenants/:tenant/webhooks',
+      response: { status: 201, type: 'webhook' },
       access: access.tenant('tenants.webhook.create'),
       body: 'webhook-create',
       handler: async (ctx) => {
@@ -77,6 +79,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'GET',
       path: WEBHOOK,
+      response: { status: 200, type: 'webhook' },
       access: access.tenant('tenants.webhook.get'),
       handler: async (ctx) =>
         resourceResult(webhookSpec, await webhooks.get(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
@@ -84,6 +87,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'PATCH',
       path: WEBHOOK,
+      response: { status: 200, type: 'webhook' },
       access: access.tenant('tenants.webhook.edit'),
       body: 'webhook-update',
       handler: async (ctx) => {
@@ -98,6 +102,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'DELETE',
       path: WEBHOOK,
+      response: { status: 204 },
       access: access.tenant('tenants.webhook.delete'),
       handler: async (ctx) => {
         await webhooks.remove(ctx.principal.tenantId, ctx.params.id ?? '', auditActorOf(ctx));
@@ -107,6 +112,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'POST',
       path: `${WEBHOOK}/rotate-secret`,
+      response: { status: 200, type: 'webhook' },
       access: access.tenant('tenants.webhook.edit'),
       handler: async (ctx) => {
         const rotated = await webhooks.rotateSecret(
@@ -120,6 +126,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'POST',
       path: `${WEBHOOK}/ping`,
+      response: { status: 202, type: 'webhook-delivery' },
       access: access.tenant('tenants.webhook.edit'),
       handler: async (ctx) =>
         acceptedResult(await webhooks.ping(ctx.principal.tenantId, ctx.params.id ?? ''), ctx),
@@ -127,6 +134,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'GET',
       path: `${WEBHOOK}/deliveries`,
+      response: { status: 200, type: 'webhook-delivery', many: true },
       access: access.tenant('tenants.webhook.get'),
       query: { paginated: true },
       handler: async (ctx) =>
@@ -139,6 +147,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'GET',
       path: `${WEBHOOK}/deliveries/:delivery`,
+      response: { status: 200, type: 'webhook-delivery' },
       access: access.tenant('tenants.webhook.get'),
       handler: async (ctx) =>
         resourceResult(
@@ -150,6 +159,7 @@ export function webhookRoutes(webhooks: WebhookService): AnyRoute[] {
     route({
       method: 'POST',
       path: `${WEBHOOK}/deliveries/:delivery/retry`,
+      response: { status: 202, type: 'webhook-delivery' },
       access: access.tenant('tenants.webhook.edit'),
       handler: async (ctx) =>
         acceptedResult(

@@ -43,7 +43,7 @@ export function versionRoutes(versions: VersionService, secrets: AuthSecretServi
       method: 'POST',
       path: `${VERSIONS}/:number/restore`,
       access: access.workspace('workspaces.auth_secret.edit'),
-      response: { status: 200, type: 'auth-secret' },
+      response: { status: 200, type: 'auth-secret', etag: true },
       handler: async (ctx) => {
         const id = ctx.params.id ?? '';
         try {
