@@ -851,6 +851,9 @@ main()
     if (!interrupted) process.exit(0);
   })
   .catch(async (err: unknown) => {
+    // Ctrl-C stops the load generator under a running measurement: the signal handler is already
+    // cleaning up and exits with 130; this is no failure to report.
+    if (interrupted) return;
     runFailed = true;
     log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     await runCleanups(log);
