@@ -3,7 +3,7 @@
 // Starts PostgreSQL (scripts/test-services.sh, or a fresh database on BENCH_DATABASE_URL /
 // DATABASE_URL), the service (`dist/server.js` as `npm start` runs it, one process, its refresh worker included), a local
 // OAuth2 token endpoint answering in 200 ms, and the baseline server (bench/baseline-server.ts);
-// seeds data through the API and in bulk; measures each scenario against the baseline measured in
+// drives autocannon from a process of its own per measurement (bench/lib/load-worker.ts); seeds data through the API and in bulk; measures each scenario against the baseline measured in
 // the same run; prints a Markdown table and writes bench/results/latest.{json,md}. Everything it
 // started is stopped again, on failure and on Ctrl-C too. See docs/PERFORMANCE.md.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -339,7 +339,7 @@ async function scenarioCreate(ctx: Context): Promise<Row> {
     url: `${ctx.service.url}${ctx.paths.create}`,
     method: 'POST',
     headers: { ...loadOpts(ctx).headers, 'Content-Type': 'application/vnd.api+json' },
-    body: () => ctx.createBody,
+    body: ctx.createBody,
   });
   return rowFrom('create auth-secret', r, ctx, {
     relativeToBaseline: true,
@@ -851,6 +851,9 @@ main()
     if (!interrupted) process.exit(0);
   })
   .catch(async (err: unknown) => {
+    // Ctrl-C stops the load generator under a running measurement: the signal handler is already
+    // cleaning up and exits with 130; this is no failure to report.
+    if (interrupted) return;
     runFailed = true;
     log(`FAILED: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     await runCleanups(log);

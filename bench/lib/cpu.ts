@@ -1,5 +1,6 @@
 // Where the machine's CPU went during each scenario: per named group of processes (the service,
-// the baseline, PostgreSQL, this load-generating process; each with its descendants) and "other":
+// the baseline, PostgreSQL, the load generator: the benchmark's process with its autocannon workers
+// and in-process OAuth2 server; each with its descendants) and "other":
 // total CPU time (/proc/stat) minus the groups' time, i.e. work that is not this benchmark's. A
 // machine shared with other work gives noisy numbers: "other" says how noisy. Sampled once a second.
 import { readdirSync, readFileSync } from 'node:fs';

@@ -1,6 +1,11 @@
-// Load generation with autocannon (in this process). Latencies come from autocannon's per-response
-// events, kept exactly (autocannon's own histogram rounds to whole milliseconds), 2xx only.
-import autocannon from 'autocannon';
+// Load generation with autocannon, in a process of its own (bench/lib/load-worker.ts): the
+// benchmark, the load generator and the server under test are three processes, as they would be
+// for a real client. Each measurement gets a fresh worker, bounded in time and stopped by the
+// benchmark's cleanup on failure and Ctrl-C too.
+import { type ChildProcess, fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onCleanup } from './cleanup.js';
 
 export interface LoadOptions {
   url: string;
@@ -8,8 +13,8 @@ export interface LoadOptions {
   durationSeconds: number;
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
-  /** A new body per request (e.g. unique names); called by autocannon for every request. */
-  body?: () => string;
+  /** The body of every request. */
+  body?: string;
   /** A run of this many seconds first, not measured, to warm up JIT, pools and caches. */
   warmupSeconds?: number;
 }
@@ -33,73 +38,58 @@ export function percentile(sorted: Float64Array | number[], p: number): number {
   return sorted[rank] as number;
 }
 
-class Samples {
-  #data = new Float64Array(1 << 16);
-  #n = 0;
-  push(v: number): void {
-    if (this.#n === this.#data.length) {
-      const bigger = new Float64Array(this.#data.length * 2);
-      bigger.set(this.#data);
-      this.#data = bigger;
-    }
-    this.#data[this.#n++] = v;
-  }
-  sorted(): Float64Array {
-    return this.#data.slice(0, this.#n).sort();
-  }
+const workerEntry = path.join(path.dirname(fileURLToPath(import.meta.url)), 'load-worker.ts');
+/** Beyond warm-up + measurement: the worker's start-up (tsx) and autocannon's last responses. */
+const SLACK_MS = 60_000;
+const STDERR_KEPT = 4_000;
+const running = new Set<ChildProcess>();
+let cleanupRegistered = false;
+
+function stopWorkers(): void {
+  for (const child of running) child.kill('SIGKILL');
 }
 
-async function once(opts: LoadOptions, durationSeconds: number): Promise<LoadResult> {
-  const samples = new Samples();
-  const statusCodes: Record<string, number> = {};
-  const body = opts.body;
-  let settle: (err: Error | null, result: autocannon.Result) => void = () => undefined;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    settle = (err, result) => (err ? reject(err) : resolve(result));
+/** A warm-up run (discarded), then the measured run, both in a load-generator process of their own. */
+export function runLoad(opts: LoadOptions): Promise<LoadResult> {
+  if (!cleanupRegistered) {
+    onCleanup('stop load generators', stopWorkers);
+    cleanupRegistered = true;
+  }
+  const child = fork(workerEntry, [], {
+    execArgv: ['--import', 'tsx'],
+    // Nothing of the benchmark's environment but what node needs: the options travel over IPC.
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  const instance = autocannon(
-    {
-      url: opts.url,
-      connections: opts.connections,
-      duration: durationSeconds,
-      method: opts.method ?? 'GET',
-      headers: opts.headers ?? {},
-      timeout: 30,
-      ...(body
-        ? {
-            requests: [
-              {
-                setupRequest: (req: Record<string, unknown>) => ({ ...req, body: body() }),
-              },
-            ],
-          }
-        : {}),
-    } as autocannon.Options,
-    (err, result) => settle(err, result),
-  );
-  instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
-    statusCodes[statusCode] = (statusCodes[statusCode] ?? 0) + 1;
-    if (statusCode >= 200 && statusCode < 300) samples.push(responseTime);
+  running.add(child);
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString('utf8')).slice(-STDERR_KEPT);
   });
-  const result = await finished;
-  const sorted = samples.sorted();
-  const elapsed = result.duration; // seconds, as measured by autocannon
-  return {
-    requests: result.requests.total,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    durationSeconds: elapsed,
-    rps: result['2xx'] / elapsed,
-    p50: percentile(sorted, 50),
-    p99: percentile(sorted, 99),
-    statusCodes,
-  };
-}
-
-/** A warm-up run (discarded), then the measured run. */
-export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
-  if (opts.warmupSeconds && opts.warmupSeconds > 0) await once(opts, opts.warmupSeconds);
-  return once(opts, opts.durationSeconds);
+  const limitMs = ((opts.warmupSeconds ?? 0) + opts.durationSeconds) * 1000 + SLACK_MS;
+  return new Promise<LoadResult>((resolve, reject) => {
+    let answer: { result: LoadResult } | { error: string } | undefined;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`load generator did not finish within ${limitMs / 1000} s:\n${stderr}`));
+    }, limitMs);
+    child.once('message', (message: { result: LoadResult } | { error: string }) => {
+      answer = message;
+    });
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      running.delete(child);
+      child.kill('SIGKILL');
+      reject(err);
+    });
+    // 'close', not 'exit': by then the IPC channel has delivered everything the worker sent.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      running.delete(child);
+      if (answer && 'result' in answer) resolve(answer.result);
+      else if (answer) reject(new Error(`load generator failed: ${answer.error}`));
+      else reject(new Error(`load generator exited (${signal ?? code}) without a result:\n${stderr}`));
+    });
+    child.send(opts);
+  });
 }
