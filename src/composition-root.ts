@@ -121,8 +121,10 @@ export function wireApplication(parts: ApplicationParts): Application {
     credentialSchemas,
     logger,
     issueClientCredentials: refresh.issueClientCredentials,
-    afterRemoval: refresh.revocations.afterRemoval,
   });
+  // Every purge (trash, retention, with the auth-client or workspace) revokes the secret's tokens
+  // once it committed (API.md §10.1).
+  const afterPurge = refresh.revocations.afterPurge;
   const refreshRequests = createRefreshRequests({
     refresh: refresh.service,
     store: refresh.store,
@@ -136,6 +138,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     keyRing: parts.keyRing,
     logger,
     retentionDays: config.deletedSecretRetentionDays,
+    afterPurge,
   });
   const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
   const connectSessions = createConnectSessionStore(prisma);
@@ -150,7 +153,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...userRoutes(createUserService(prisma)),
     ...tenantRoutes(prisma),
     ...apiKeyRoutes(createApiKeyService(prisma)),
-    ...workspaceRoutes(createWorkspaceService(prisma)),
+    ...workspaceRoutes(createWorkspaceService(prisma, afterPurge)),
     ...membershipRoutes(createMembershipService(prisma)),
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
@@ -164,6 +167,7 @@ export function wireApplication(parts: ApplicationParts): Application {
         { allowLoopbackHttp: config.oauthAllowLoopbackHttp, refreshAheadSeconds: config.refreshAheadSeconds },
         secretStore,
         credentialSchemas,
+        afterPurge,
       ),
     ),
     ...authSecretRoutes(authSecrets, trash, refreshRequests),
@@ -211,5 +215,11 @@ export function wireApplication(parts: ApplicationParts): Application {
     requestTimeoutMs: config.requestTimeoutMs,
     databaseFailures,
   });
-  return { app, routes, refresh, webhooks, trashPurger: createTrashPurger({ prisma, config, logger }) };
+  return {
+    app,
+    routes,
+    refresh,
+    webhooks,
+    trashPurger: createTrashPurger({ prisma, config, logger, afterPurge }),
+  };
 }
