@@ -264,7 +264,8 @@ describe('auth-secret versions (API.md §9.1)', () => {
     const created = await createSecret();
     await t.prisma.authSecret.update({
       where: { id: created.id },
-      data: { expiresAt: new Date(Date.now() + 5000) },
+      // The worker claims by refresh_due_at (when renewal is due), kept beside expires_at.
+      data: { expiresAt: new Date(Date.now() + 5000), refreshDueAt: new Date() },
     });
     const worker = t.refresh.createWorker({ pollMs: 60_000 });
     await worker.sweep();
@@ -366,6 +367,8 @@ describe('auth-secret versions (API.md §9.1)', () => {
         authSecret: scoped(t.prisma.authSecret, (w) => ({ ...w, tenantId })),
         authSecretVersion: scoped(t.prisma.authSecretVersion, (w) => ({ ...w, authSecret: { tenantId } })),
         authClient: scoped(t.prisma.authClient, (w) => ({ ...w, tenantId })),
+        webhook: scoped(t.prisma.webhook, (w) => ({ ...w, tenantId })),
+        connectSession: scoped(t.prisma.connectSession, (w) => ({ ...w, tenantId })),
       } as unknown as RotateKeysOptions['prisma'],
       ring: parseKeyRing(`${newSpec},${keySpec}`),
     });
