@@ -126,8 +126,10 @@ export function wireApplication(parts: ApplicationParts): Application {
     credentialSchemas,
     logger,
     issueClientCredentials: refresh.issueClientCredentials,
-    afterRemoval: refresh.revocations.afterRemoval,
   });
+  // Every purge (trash, retention, with the auth-client or workspace) revokes the secret's tokens
+  // once it committed (API.md §10.1).
+  const afterPurge = refresh.revocations.afterPurge;
   const refreshRequests = createRefreshRequests({
     refresh: refresh.service,
     store: refresh.store,
@@ -141,6 +143,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     keyRing: parts.keyRing,
     logger,
     retentionDays: config.deletedSecretRetentionDays,
+    afterPurge,
   });
   const versions = createVersionService({ prisma, store: secretStore, keyRing: parts.keyRing, logger });
   const connectSessions = createConnectSessionStore(prisma);
@@ -155,7 +158,7 @@ export function wireApplication(parts: ApplicationParts): Application {
     ...userRoutes(createUserService(prisma)),
     ...tenantRoutes(prisma),
     ...apiKeyRoutes(createApiKeyService(prisma)),
-    ...workspaceRoutes(createWorkspaceService(prisma)),
+    ...workspaceRoutes(createWorkspaceService(prisma, afterPurge)),
     ...membershipRoutes(createMembershipService(prisma)),
     ...roleRoutes(createRoleService(prisma)),
     ...permissionRoutes(),
@@ -169,6 +172,7 @@ export function wireApplication(parts: ApplicationParts): Application {
         { allowLoopbackHttp: config.oauthAllowLoopbackHttp, refreshAheadSeconds: config.refreshAheadSeconds },
         secretStore,
         credentialSchemas,
+        afterPurge,
       ),
     ),
     ...authSecretRoutes(authSecrets, trash, refreshRequests),
@@ -221,6 +225,6 @@ export function wireApplication(parts: ApplicationParts): Application {
     routes,
     refresh,
     webhooks,
-    trashPurger: createTrashPurger({ prisma, config, logger, databaseFailures }),
+    trashPurger: createTrashPurger({ prisma, config, logger, databaseFailures, afterPurge }),
   };
 }

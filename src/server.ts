@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     closeResources: async () => {
       await Promise.all([worker.stop(), trashPurger.stop(), webhookWorker.stop()]);
       await refresh.service.idle();
-      // Revocations started by removals just before the signal (bounded by OAUTH_TIMEOUT_MS each).
+      // Revocations started by purges just before the signal (bounded by OAUTH_TIMEOUT_MS each).
       await refresh.revocations.idle();
       if (redis) await closeRedis(redis);
       await infra.close();

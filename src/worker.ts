@@ -56,7 +56,14 @@ async function main(): Promise<void> {
   const worker = refresh.createWorker();
   worker.start();
   // Expired trash is purged beside the refreshes (API.md §9.2); safe with any number of workers.
-  const trashPurger = createTrashPurger({ prisma: infra.prisma, config, logger, databaseFailures });
+  // The purged secrets' tokens are revoked after each batch (API.md §10.1).
+  const trashPurger = createTrashPurger({
+    prisma: infra.prisma,
+    config,
+    logger,
+    databaseFailures,
+    afterPurge: refresh.revocations.afterPurge,
+  });
   trashPurger.start();
   const webhookWorker = createWebhookDeliveryModule({
     prisma: infra.prisma,
@@ -74,6 +81,7 @@ async function main(): Promise<void> {
     closeResources: async () => {
       await Promise.all([worker.stop(), trashPurger.stop(), webhookWorker.stop()]);
       await refresh.service.idle();
+      await refresh.revocations.idle();
       await closeRedis(redis);
       await infra.close();
     },

@@ -1,7 +1,7 @@
 /**
  * `rotate-keys`: re-seals every stored secret (auth-secret credentials and their versions, client
- * secrets) under the ring's active key so old keys can be
- * removed from ENCRYPTION_KEYS. Runs while the service keeps serving:
+ * secrets, webhook signing secrets, connect-session PKCE verifiers) under the ring's active key so
+ * old keys can be removed from ENCRYPTION_KEYS. Runs while the service keeps serving:
  *   - rows are paged by id (keyset; ids are UUIDv7) in small batches, no long transactions;
  *   - each write is conditional on the sealed column (and updatedAt) still holding what we read,
  *     so a concurrent API/refresher write always wins; we re-read that row and try again. A
@@ -18,10 +18,12 @@ import {
   authClientColumn,
   authSecretColumn,
   authSecretVersionColumn,
+  connectSessionColumn,
   type RotationTable,
   type SealedColumn,
   type SealedColumnsPrisma,
   type SealedRow,
+  webhookColumn,
 } from './sealed-columns.js';
 
 export type { RotationTable } from './sealed-columns.js';
@@ -55,6 +57,10 @@ export interface RotateKeysResult {
   /** Versions of auth-secret credentials (API.md §9.1): sealed like the secret, re-sealed too. */
   authSecretVersions: number;
   authClients: number;
+  /** Webhook signing secrets (API.md §11). */
+  webhooks: number;
+  /** PKCE verifiers of connect sessions (API.md §10.2). */
+  connectSessions: number;
 }
 
 /** Thrown after the full pass when some rows could not be re-sealed; do not drop old keys then. */
@@ -90,6 +96,8 @@ export async function rotateKeys(options: RotateKeysOptions): Promise<RotateKeys
       onProgress,
     ),
     authClients: await rotateColumn(authClientColumn(prisma), ring, batchSize, failures, onProgress),
+    webhooks: await rotateColumn(webhookColumn(prisma), ring, batchSize, failures, onProgress),
+    connectSessions: await rotateColumn(connectSessionColumn(prisma), ring, batchSize, failures, onProgress),
   };
   if (failures.length > 0) throw new KeyRotationError(result, failures);
   return result;

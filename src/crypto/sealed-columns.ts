@@ -1,15 +1,23 @@
 /**
  * The sealed columns rotate-keys walks, behind one small interface so the paging and retry logic
- * in rotate-keys.ts is written once for both tables. Each adapter builds the row's AAD with the
+ * in rotate-keys.ts is written once for every table. Each adapter builds the row's AAD with the
  * same builders the API uses (aad.ts) and writes back only if the row is unchanged.
  */
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { authClientAad, authSecretAad, authSecretVersionAad } from './aad.js';
+import { authClientAad, authSecretAad, authSecretVersionAad, connectSessionAad, webhookAad } from './aad.js';
 
-export type RotationTable = 'auth_secrets' | 'auth_secret_versions' | 'auth_clients';
+export type RotationTable =
+  | 'auth_secrets'
+  | 'auth_secret_versions'
+  | 'auth_clients'
+  | 'webhooks'
+  | 'connect_sessions';
 
 /** Structural, so a transaction client works too. */
-export type SealedColumnsPrisma = Pick<PrismaClient, 'authSecret' | 'authSecretVersion' | 'authClient'>;
+export type SealedColumnsPrisma = Pick<
+  PrismaClient,
+  'authSecret' | 'authSecretVersion' | 'authClient' | 'webhook' | 'connectSession'
+>;
 
 type Bytes = Uint8Array<ArrayBuffer>; // what Prisma 7 returns and accepts for Bytes columns
 
@@ -173,6 +181,96 @@ export function authClientColumn(prisma: SealedColumnsPrisma): SealedColumn {
       const { count } = await prisma.authClient.updateMany({
         where: { id: row.id, clientSecretSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
         data: { clientSecretSealed: sealed, updatedAt: row.updatedAt },
+      });
+      return count === 1;
+    },
+  };
+}
+
+/**
+ * Webhook signing secrets (API.md §11). `POST …/rotate-secret` replaces the value (and updated_at):
+ * matching on both means a re-seal never writes back a secret the API just replaced.
+ */
+export function webhookColumn(prisma: SealedColumnsPrisma): SealedColumn {
+  const select = { id: true, tenantId: true, secretSealed: true, updatedAt: true } as const;
+  type Row = { id: string; tenantId: string; secretSealed: Bytes; updatedAt: Date };
+  const toSealed = (r: Row): SealedRow => ({
+    id: r.id,
+    aad: webhookAad(r),
+    sealed: r.secretSealed,
+    updatedAt: r.updatedAt,
+  });
+  return {
+    table: 'webhooks',
+    async page(afterId, take) {
+      const rows = await prisma.webhook.findMany({
+        where: afterId === undefined ? {} : { id: { gt: afterId } },
+        orderBy: { id: 'asc' },
+        take,
+        select,
+      });
+      return rows.map(toSealed);
+    },
+    async reload(id) {
+      const r = await prisma.webhook.findUnique({ where: { id }, select });
+      return r ? toSealed(r) : undefined;
+    },
+    async replace(row, sealed) {
+      // updated_at is kept: a re-seal changes nothing a client sees.
+      const { count } = await prisma.webhook.updateMany({
+        where: { id: row.id, secretSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
+        data: { secretSealed: sealed, updatedAt: row.updatedAt },
+      });
+      return count === 1;
+    },
+  };
+}
+
+/**
+ * PKCE verifiers of connect sessions (API.md §10.2). Every session is re-sealed, finished ones too:
+ * after the rotation the old key may go, and no stored value may then stop opening. The verifier
+ * never changes; the callback's claim moves updated_at, so a re-seal racing it re-reads and retries.
+ */
+export function connectSessionColumn(prisma: SealedColumnsPrisma): SealedColumn {
+  const select = {
+    id: true,
+    tenantId: true,
+    workspaceId: true,
+    codeVerifierSealed: true,
+    updatedAt: true,
+  } as const;
+  type Row = {
+    id: string;
+    tenantId: string;
+    workspaceId: string;
+    codeVerifierSealed: Bytes;
+    updatedAt: Date;
+  };
+  const toSealed = (r: Row): SealedRow => ({
+    id: r.id,
+    aad: connectSessionAad(r),
+    sealed: r.codeVerifierSealed,
+    updatedAt: r.updatedAt,
+  });
+  return {
+    table: 'connect_sessions',
+    async page(afterId, take) {
+      const rows = await prisma.connectSession.findMany({
+        where: afterId === undefined ? {} : { id: { gt: afterId } },
+        orderBy: { id: 'asc' },
+        take,
+        select,
+      });
+      return rows.map(toSealed);
+    },
+    async reload(id) {
+      const r = await prisma.connectSession.findUnique({ where: { id }, select });
+      return r ? toSealed(r) : undefined;
+    },
+    async replace(row, sealed) {
+      const { count } = await prisma.connectSession.updateMany({
+        where: { id: row.id, codeVerifierSealed: { equals: row.sealed }, updatedAt: row.updatedAt },
+        data: { codeVerifierSealed: sealed, updatedAt: row.updatedAt },
       });
       return count === 1;
     },

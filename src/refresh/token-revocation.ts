@@ -1,15 +1,17 @@
-// Revocation of a removed secret's tokens at the provider (API.md §10.1 `revocation_url`, RFC 7009):
+// Revocation of a purged secret's tokens at the provider (API.md §10.1 `revocation_url`, RFC 7009):
 // the refresh token first (revoking it usually ends the whole grant), then the access token, each
-// with its token_type_hint and the client's authentication. Best effort: it runs after the removal
-// has committed, never holds up the caller, goes through the same outbound guard, timeout and size
-// cap as refreshes, and its outcome is audited (`auth_secret.revoke`) whatever it is.
+// with its token_type_hint and the client's authentication. Best effort: it runs after the purge
+// has committed (every caller of purgeSecrets hands its result to `afterPurge`), never holds up the
+// caller, goes through the same outbound guard, timeout and size cap as refreshes, and its outcome
+// is audited (`auth_secret.revoke`) whatever it is. A secret only moved to the trash keeps its
+// tokens: it may be restored.
 import type { Logger } from 'pino';
 import type { KeyRing } from '../crypto/key-ring.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { type AuditActor, recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
-import { authClientReader, type RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
-import type { AuthSecretRow } from '../modules/auth-secrets/auth-secret-store.js';
+import { recordAuditEvent } from '../modules/audit-events/audit-recorder.js';
+import type { RefreshClient } from '../modules/auth-clients/auth-client-reader.js';
 import { openCredentials, type StoredCredentials } from '../modules/auth-secrets/credentials.js';
+import type { PurgedSecret } from '../modules/auth-secrets/trash/purge.js';
 import { clientAuthOf } from './client-auth.js';
 import type { ProviderClient } from './provider-client.js';
 import { ProviderError } from './provider-error.js';
@@ -61,13 +63,10 @@ export function createTokenRevoker(deps: {
   logger: Logger;
 }) {
   const log = deps.logger.child({ component: 'revocation' });
-  const clients = authClientReader(deps.prisma);
   const running = new Set<Promise<void>>();
 
-  async function revokeRemoved(secret: AuthSecretRow, actor: AuditActor): Promise<void> {
-    if (secret.authType !== 'oauth2') return;
-    const client = await clients.forRefresh(secret.tenantId, secret.authClientId);
-    if (!client?.revocationUrl) return;
+  async function revokePurged({ secret, actor, revocationClient: client }: PurgedSecret): Promise<void> {
+    if (secret.authType !== 'oauth2' || !client?.revocationUrl) return;
     let result: RevocationResult;
     try {
       result = await revokeTokens(deps.provider, deps.keyRing, client, openCredentials(deps.keyRing, secret));
@@ -84,21 +83,28 @@ export function createTokenRevoker(deps: {
       details: { revoked: result.revoked, ...(result.failure ? { failure: result.failure } : {}) },
     });
     const line = { authSecretId: secret.id, revoked: result.revoked, failure: result.failure };
-    if (result.failure) log.warn(line, 'token revocation failed (the secret is removed all the same)');
+    if (result.failure) log.warn(line, 'token revocation failed (the secret is purged all the same)');
     else log.info(line, 'tokens revoked');
+  }
+
+  /** One purge's secrets one after the other: a large purge never floods its providers. */
+  async function revokeAll(purged: readonly PurgedSecret[]): Promise<void> {
+    for (const one of purged) {
+      await revokePurged(one).catch((err: unknown) =>
+        log.error({ err, authSecretId: one.secret.id }, 'token revocation could not run'),
+      );
+    }
   }
 
   return {
     /**
-     * Starts revoking a just-removed secret's tokens and returns at once: the removal is done,
-     * and a slow or failing provider must not hold up its caller.
+     * Starts revoking the tokens of just-purged secrets and returns at once (src/modules/auth-secrets/
+     * trash/purge.ts, AfterPurge): the purge is done, and a slow or failing provider must not hold
+     * up its caller.
      */
-    afterRemoval(secret: AuthSecretRow, actor: AuditActor): void {
-      const task: Promise<void> = revokeRemoved(secret, actor)
-        .catch((err: unknown) =>
-          log.error({ err, authSecretId: secret.id }, 'token revocation could not run'),
-        )
-        .finally(() => running.delete(task));
+    afterPurge(purged: readonly PurgedSecret[]): void {
+      if (!purged.some((p) => p.revocationClient)) return;
+      const task: Promise<void> = revokeAll(purged).finally(() => running.delete(task));
       running.add(task);
     },
 

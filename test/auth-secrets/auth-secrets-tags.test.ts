@@ -221,12 +221,6 @@ describe('auth-secrets: description, tags and the filters on them (API.md §8.2)
       assertJsonApiResponse(raw);
       assert.equal(raw.status, 201, raw.text);
       const created = raw.body.data as JsonApiResource;
-      console.log(
-        'DEBUG',
-        raw.text.slice(0, 400),
-        await indexedTags(created.id),
-        await t.prisma.$queryRaw`SELECT tags::text FROM auth_secrets WHERE id = ${created.id}::uuid`,
-      );
       assert.deepEqual(Object.entries(created.attributes.tags).sort(), [
         ['__proto__', 'p'],
         ['constructor', 'c'],

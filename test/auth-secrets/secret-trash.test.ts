@@ -323,6 +323,7 @@ describe('auth-secret trash (API.md §9.2)', () => {
       retentionDays: 7,
       pollMs: 60_000,
       batchSize: 2,
+      afterPurge: t.refresh.revocations.afterPurge,
     });
     assert.equal(await purger.sweep(), 3);
     assert.equal(await purger.sweep(), 0);

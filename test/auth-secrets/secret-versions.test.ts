@@ -367,6 +367,8 @@ describe('auth-secret versions (API.md §9.1)', () => {
         authSecret: scoped(t.prisma.authSecret, (w) => ({ ...w, tenantId })),
         authSecretVersion: scoped(t.prisma.authSecretVersion, (w) => ({ ...w, authSecret: { tenantId } })),
         authClient: scoped(t.prisma.authClient, (w) => ({ ...w, tenantId })),
+        webhook: scoped(t.prisma.webhook, (w) => ({ ...w, tenantId })),
+        connectSession: scoped(t.prisma.connectSession, (w) => ({ ...w, tenantId })),
       } as unknown as RotateKeysOptions['prisma'],
       ring: parseKeyRing(`${newSpec},${keySpec}`),
     });

@@ -146,9 +146,13 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
       where: { clientSecretSealed: { not: null } },
       select: { clientSecretSealed: true },
     });
+    const webhooks = await prisma.webhook.findMany({ select: { secretSealed: true } });
+    const sessions = await prisma.connectSession.findMany({ select: { codeVerifierSealed: true } });
     return new Set([
       ...rows.map((r) => sealedKeyId(r.credentialsSealed)),
       ...clients.map((c) => sealedKeyId(c.clientSecretSealed as Uint8Array)),
+      ...webhooks.map((w) => sealedKeyId(w.secretSealed)),
+      ...sessions.map((s) => sealedKeyId(s.codeVerifierSealed)),
     ]);
   };
 
@@ -241,7 +245,7 @@ describe('crypto: rolling key rotation over two server processes (§7 no error w
     assert.equal(again.code, 0, again.stderr);
     assert.deepEqual(
       JSON.parse(again.stdout).resealed,
-      { authSecrets: 0, authSecretVersions: 0, authClients: 0 },
+      { authSecrets: 0, authSecretVersions: 0, authClients: 0, webhooks: 0, connectSessions: 0 },
       'complete',
     );
     assert.deepEqual([...(await keyIdsInUse())], ['k-new']);

@@ -1,8 +1,10 @@
 // rotate-keys against real PostgreSQL while the API keeps serving: afterwards every row of this
-// tenant opens with the new key alone, and the API (running on the new key only) returns the same
+// tenant (secrets, their versions, client secrets, webhook signing secrets, connect-session PKCE
+// verifiers) opens with the new key alone, and the API (running on the new key only) returns the same
 // credentials as before. Other test files' rows (sealed with their own throwaway keys) are in the
 // same database; the rotation reports them as unknown_key and they are ignored here.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'mocha';
 import { authClientAad } from '../../src/crypto/aad.js';
 import { open, sealedKeyId } from '../../src/crypto/envelope.js';
@@ -14,6 +16,8 @@ import {
   rotateKeys,
 } from '../../src/crypto/rotate-keys.js';
 import { openCredentials } from '../../src/modules/auth-secrets/credentials.js';
+import { openCodeVerifier } from '../../src/modules/connect-sessions/code-verifier.js';
+import { openSigningSecret } from '../../src/modules/webhooks/webhook-secret.js';
 import {
   type Actor,
   createClient,
@@ -60,6 +64,10 @@ describe('crypto/rotate-keys against the database, while serving', () => {
   const clients: JsonApiResource[] = [];
   const clientSecrets = new Map<string, string>();
   const secrets: JsonApiResource[] = [];
+  /** The webhook's signing secret as its create response showed it (once). */
+  let webhook: { id: string; secret: string };
+  /** A connect session and the PKCE code_challenge its authorize_url carried. */
+  let session: { id: string; codeChallenge: string };
 
   before(async function () {
     this.timeout(60_000);
@@ -87,6 +95,43 @@ describe('crypto/rotate-keys against the database, while serving', () => {
         : { api_key: secretMarker('api-key'), n: i, nested: { a: [i] } };
       secrets.push(await createSecret(http, admin.auth, ws, client.id, { credentials }));
     }
+    const hooked = track(
+      await http
+        .post(`/v2/tenants/${tenantId}/webhooks`)
+        .set('Authorization', admin.auth)
+        .send({
+          data: {
+            type: 'webhook',
+            attributes: { url: `https://hooks.example.test/${marker('hook')}`, events: ['*'] },
+          },
+        }),
+    );
+    assert.equal(hooked.status, 201, hooked.text);
+    webhook = { id: hooked.body.data.id, secret: hooked.body.data.attributes.secret };
+    assert.match(webhook.secret, /^whsec_/);
+    const connectingAttrs = oauth2ClientAttributes({ authorize_url: 'https://auth.example.test/authorize' });
+    const connecting = await createClient(http, admin.auth, tenantId, connectingAttrs);
+    clientSecrets.set(connecting.id, connectingAttrs.oauth2.client_secret as string);
+    clients.push(connecting);
+    const started = track(
+      await http
+        .post(`/v2/workspaces/${ws}/connect-sessions`)
+        .set('Authorization', admin.auth)
+        .send({
+          data: {
+            type: 'connect-session',
+            attributes: { name: marker('connection') },
+            relationships: { 'auth-client': { data: { type: 'auth-client', id: connecting.id } } },
+          },
+        }),
+    );
+    assert.equal(started.status, 201, started.text);
+    const authorizeUrl = new URL(started.body.data.attributes.authorize_url);
+    session = {
+      id: started.body.data.id,
+      codeChallenge: authorizeUrl.searchParams.get('code_challenge') ?? '',
+    };
+    assert.ok(session.codeChallenge.length > 0);
     during = await createTestApp({ ENCRYPTION_KEYS: `${newSpec},${oldSpec}` });
   });
 
@@ -99,7 +144,8 @@ describe('crypto/rotate-keys against the database, while serving', () => {
   it('re-seals everything under the new key while the API keeps serving', async function () {
     this.timeout(120_000);
     const http: Http = httpFor(during);
-    const mine = () => new Set([...secrets.map((s) => s.id), ...clients.map((c) => c.id)]);
+    const mine = () =>
+      new Set([...secrets.map((s) => s.id), ...clients.map((c) => c.id), webhook.id, session.id]);
     let rotating = true;
     let requests = 0;
     const failures: string[] = [];
@@ -136,6 +182,8 @@ describe('crypto/rotate-keys against the database, while serving', () => {
     const interleaved = {
       authClient: during.prisma.authClient,
       authSecretVersion: during.prisma.authSecretVersion,
+      webhook: during.prisma.webhook,
+      connectSession: during.prisma.connectSession,
       authSecret: {
         findMany: delegate.findMany.bind(delegate),
         findUnique: delegate.findUnique.bind(delegate),
@@ -176,7 +224,8 @@ describe('crypto/rotate-keys against the database, while serving', () => {
       `${requests} requests, ${renamed.size} renames during the rotation`,
     );
     assert.ok(retries >= renamed.size, `${retries} retries for ${renamed.size} interleaved renames`);
-    assert.ok(result.authSecrets >= 1 && result.authClients >= 3, JSON.stringify(result));
+    assert.ok(result.authSecrets >= 1 && result.authClients >= 4, JSON.stringify(result));
+    assert.ok(result.webhooks >= 1 && result.connectSessions >= 1, JSON.stringify(result));
     for (const [id, name] of renamed) {
       const row = await during.prisma.authSecret.findUniqueOrThrow({ where: { id } });
       // The rename kept, unless the background traffic renamed it again afterwards.
@@ -185,7 +234,13 @@ describe('crypto/rotate-keys against the database, while serving', () => {
 
     // A second run has nothing left to do for this tenant.
     const again = await rotate(during, mine(), { batchSize: 200 });
-    assert.deepEqual(again, { authSecrets: 0, authSecretVersions: 0, authClients: 0 });
+    assert.deepEqual(again, {
+      authSecrets: 0,
+      authSecretVersions: 0,
+      authClients: 0,
+      webhooks: 0,
+      connectSessions: 0,
+    });
   });
 
   it('leaves every row openable with the new key alone', async () => {
@@ -207,6 +262,15 @@ describe('crypto/rotate-keys against the database, while serving', () => {
       const plain = open(newOnly, row.clientSecretSealed, authClientAad(row)).toString();
       assert.equal(plain, clientSecrets.get(row.id));
     }
+    // The webhook signs with the same secret, opened the way the delivery worker opens it.
+    const hook = await during.prisma.webhook.findUniqueOrThrow({ where: { id: webhook.id } });
+    assert.equal(sealedKeyId(hook.secretSealed), 'rot-new');
+    assert.equal(openSigningSecret(newOnly, hook, hook.secretSealed), webhook.secret);
+    // The callback can still send the verifier whose challenge the provider got.
+    const pending = await during.prisma.connectSession.findUniqueOrThrow({ where: { id: session.id } });
+    assert.equal(sealedKeyId(pending.codeVerifierSealed), 'rot-new');
+    const verifier = openCodeVerifier(newOnly, pending);
+    assert.equal(createHash('sha256').update(verifier).digest('base64url'), session.codeChallenge);
   });
 
   it('serves the same credentials from an app that holds only the new key', async () => {

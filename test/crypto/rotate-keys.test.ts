@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'mocha';
-import { authClientAad, authSecretAad } from '../../src/crypto/aad.js';
+import { authClientAad, authSecretAad, connectSessionAad, webhookAad } from '../../src/crypto/aad.js';
 import { open, seal, sealedKeyId } from '../../src/crypto/envelope.js';
 import { generateKeySpec, parseKeyRing } from '../../src/crypto/key-ring.js';
 import {
@@ -10,7 +10,7 @@ import {
   rotateKeys,
 } from '../../src/crypto/rotate-keys.js';
 
-// In-memory stand-in for the two Prisma delegates rotateKeys uses, implementing only the query
+// In-memory stand-in for the Prisma delegates rotateKeys uses, implementing only the query
 // shapes it sends. The real queries are covered by the integration tests against PostgreSQL.
 type Row = Record<string, unknown> & { id: string; updatedAt: Date };
 type FindWhere = { id?: { gt: string } } & Record<string, unknown>;
@@ -79,17 +79,50 @@ function clientRow(n: number, secret: boolean): Row {
   return { ...ids, clientSecretSealed: sealed, updatedAt: created };
 }
 
-function setup(secrets: Row[], clients: Row[], beforeUpdate?: (id: string, rows: Map<string, Row>) => void) {
+function webhookRow(n: number): Row {
+  const ids = { id: `h${n}`, tenantId: 't1' };
+  return { ...ids, secretSealed: seal(oldRing, `whsec-${n}`, webhookAad(ids)), updatedAt: created };
+}
+
+function sessionRow(n: number): Row {
+  const ids = { id: `p${n}`, tenantId: 't1', workspaceId: 'w1' };
+  return {
+    ...ids,
+    codeVerifierSealed: seal(oldRing, `verifier-${n}`, connectSessionAad(ids)),
+    updatedAt: created,
+  };
+}
+
+function setup(
+  secrets: Row[],
+  clients: Row[],
+  beforeUpdate?: (id: string, rows: Map<string, Row>) => void,
+  more: { webhooks?: Row[]; sessions?: Row[] } = {},
+) {
   const authSecret = fakeTable('credentialsSealed', secrets, beforeUpdate);
   const authClient = fakeTable('clientSecretSealed', clients);
+  const webhook = fakeTable('secretSealed', more.webhooks ?? []);
+  const connectSession = fakeTable('codeVerifierSealed', more.sessions ?? []);
   // No versions here: their adapter's queries run against PostgreSQL in rotate-keys-db.test.ts.
   const authSecretVersion = {
     findMany: async () => [],
     findUnique: async () => null,
     updateMany: async () => ({ count: 0 }),
   };
-  const prisma = { authSecret, authSecretVersion, authClient } as unknown as RotateKeysOptions['prisma'];
-  return { prisma, secrets: authSecret.rows, clients: authClient.rows };
+  const prisma = {
+    authSecret,
+    authSecretVersion,
+    authClient,
+    webhook,
+    connectSession,
+  } as unknown as RotateKeysOptions['prisma'];
+  return {
+    prisma,
+    secrets: authSecret.rows,
+    clients: authClient.rows,
+    webhooks: webhook.rows,
+    sessions: connectSession.rows,
+  };
 }
 
 function openSecret(ring: typeof oldRing, r: Row): string {
@@ -100,7 +133,10 @@ describe('crypto/rotate-keys', () => {
   it('re-seals every old row in batches, keeps updatedAt, and is idempotent', async () => {
     const secrets = [1, 2, 3, 4, 5].map((n) => secretRow(n));
     secrets.push(secretRow(6, transition)); // already under the new key
-    const db = setup(secrets, [clientRow(1, true), clientRow(2, false), clientRow(3, true)]);
+    const db = setup(secrets, [clientRow(1, true), clientRow(2, false), clientRow(3, true)], undefined, {
+      webhooks: [webhookRow(1), webhookRow(2)],
+      sessions: [sessionRow(1)],
+    });
     const progress: RotationProgress[] = [];
 
     const result = await rotateKeys({
@@ -110,7 +146,13 @@ describe('crypto/rotate-keys', () => {
       onProgress: (p) => progress.push(p),
     });
 
-    assert.deepEqual(result, { authSecrets: 5, authSecretVersions: 0, authClients: 2 });
+    assert.deepEqual(result, {
+      authSecrets: 5,
+      authSecretVersions: 0,
+      authClients: 2,
+      webhooks: 2,
+      connectSessions: 1,
+    });
     for (const r of db.secrets.values()) {
       assert.equal(sealedKeyId(r.credentialsSealed as Uint8Array), 'new');
       assert.equal(openSecret(newRing, r), `credentials-${Number(r.id.slice(1))}`);
@@ -121,6 +163,22 @@ describe('crypto/rotate-keys', () => {
       const text = open(newRing, r.clientSecretSealed as Uint8Array, authClientAad(r as never)).toString();
       assert.equal(text, `client-secret-${r.id.slice(1)}`);
     }
+    for (const r of db.webhooks.values()) {
+      assert.equal(
+        open(newRing, r.secretSealed as Uint8Array, webhookAad(r as never)).toString(),
+        `whsec-${r.id.slice(1)}`,
+      );
+      assert.equal(r.updatedAt, created);
+    }
+    for (const r of db.sessions.values()) {
+      const text = open(
+        newRing,
+        r.codeVerifierSealed as Uint8Array,
+        connectSessionAad(r as never),
+      ).toString();
+      assert.equal(text, `verifier-${r.id.slice(1)}`);
+      assert.equal(r.updatedAt, created);
+    }
     assert.deepEqual(
       progress.map((p) => [p.table, p.scanned, p.resealed]),
       [
@@ -129,12 +187,16 @@ describe('crypto/rotate-keys', () => {
         ['auth_secrets', 6, 5],
         ['auth_secret_versions', 0, 0],
         ['auth_clients', 2, 2],
+        ['webhooks', 2, 2],
+        ['connect_sessions', 1, 1],
       ],
     );
     assert.deepEqual(await rotateKeys({ prisma: db.prisma, ring: transition }), {
       authSecrets: 0,
       authSecretVersions: 0,
       authClients: 0,
+      webhooks: 0,
+      connectSessions: 0,
     });
   });
 
@@ -155,7 +217,13 @@ describe('crypto/rotate-keys', () => {
       onProgress: (p) => progress.push(p),
     });
 
-    assert.deepEqual(result, { authSecrets: 1, authSecretVersions: 0, authClients: 0 });
+    assert.deepEqual(result, {
+      authSecrets: 1,
+      authSecretVersions: 0,
+      authClients: 0,
+      webhooks: 0,
+      connectSessions: 0,
+    });
     assert.equal(progress[0]?.retries, 1);
     assert.equal(openSecret(newRing, db.secrets.get('s001') as Row), 'fresh-from-api');
     assert.equal(openSecret(newRing, db.secrets.get('s002') as Row), 'credentials-2');
@@ -173,6 +241,8 @@ describe('crypto/rotate-keys', () => {
       authSecrets: 1,
       authSecretVersions: 0,
       authClients: 0,
+      webhooks: 0,
+      connectSessions: 0,
     });
     assert.equal(openSecret(newRing, db.secrets.get('s001') as Row), 'written-with-old-key');
   });
@@ -189,7 +259,13 @@ describe('crypto/rotate-keys', () => {
     );
 
     assert.ok(err instanceof KeyRotationError);
-    assert.deepEqual(err.result, { authSecrets: 1, authSecretVersions: 0, authClients: 1 });
+    assert.deepEqual(err.result, {
+      authSecrets: 1,
+      authSecretVersions: 0,
+      authClients: 1,
+      webhooks: 0,
+      connectSessions: 0,
+    });
     assert.deepEqual(err.failures, [
       { table: 'auth_secrets', id: 's003', code: 'unknown_key' },
       { table: 'auth_secrets', id: 's999', code: 'decryption_failed' },

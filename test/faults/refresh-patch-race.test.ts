@@ -434,6 +434,18 @@ describe('faults: a refresh racing other writes of its secret (API.md §7)', () 
           findUnique: (args: never) => t.prisma.authClient.findUnique(args),
           updateMany: (args: never) => t.prisma.authClient.updateMany(args),
         },
+        webhook: {
+          findMany: (args: { where?: object }) =>
+            t.prisma.webhook.findMany({ ...args, where: where(args.where) } as never),
+          findUnique: (args: never) => t.prisma.webhook.findUnique(args),
+          updateMany: (args: never) => t.prisma.webhook.updateMany(args),
+        },
+        connectSession: {
+          findMany: (args: { where?: object }) =>
+            t.prisma.connectSession.findMany({ ...args, where: where(args.where) } as never),
+          findUnique: (args: never) => t.prisma.connectSession.findUnique(args),
+          updateMany: (args: never) => t.prisma.connectSession.updateMany(args),
+        },
       } as unknown as SealedColumnsPrisma;
     }
 

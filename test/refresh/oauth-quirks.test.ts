@@ -1,10 +1,19 @@
 // Provider quirks and the §10 refresh features against a real OAuth2 server (oauth2-mock-server,
 // test/support/mock-oauth-provider.ts) through the HTTP API on PostgreSQL: extra parameters, public
 // clients, missing expires_in, client credentials (create, on demand, worker), min_validity,
-// renewal timing (10-minute tokens, per-client margin, keep-alive) and revocation on removal.
+// renewal timing (10-minute tokens, per-client margin, keep-alive) and revocation on purge.
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'mocha';
-import { createWorld, type Http, httpFor, JSONAPI, type World } from '../support/factories.js';
+import request from 'supertest';
+import { generateKeySpec } from '../../src/crypto/key-ring.js';
+import {
+  createWorkspace,
+  createWorld,
+  type Http,
+  httpFor,
+  JSONAPI,
+  type World,
+} from '../support/factories.js';
 import { assertJsonApiResponse, expectError } from '../support/jsonapi-schema.js';
 import { MockOAuthProvider } from '../support/mock-oauth-provider.js';
 import { marker, secretMarker, track } from '../support/secrets.js';
@@ -20,6 +29,8 @@ describe('refresh: provider quirks and OAuth connections (API.md §10)', functio
   let http: Http;
   let world: World;
   let provider: MockOAuthProvider;
+  // Named, so a second app on the suite's database (DELETED_SECRET_RETENTION_DAYS=0) opens its secrets.
+  const env = { REFRESH_COALESCE_SECONDS: '0', ENCRYPTION_KEYS: generateKeySpec('quirks') };
   const admin = () => world.actors.owner.auth;
   const secrets = () => `/v2/workspaces/${world.workspaceId}/secrets`;
 
@@ -92,7 +103,7 @@ describe('refresh: provider quirks and OAuth connections (API.md §10)', functio
     db = await createIsolatedDatabase();
     if (!db) this.skip();
     provider = await MockOAuthProvider.start();
-    t = await createTestApp({ REFRESH_COALESCE_SECONDS: '0' }, { databaseUrl: db.url });
+    t = await createTestApp(env, { databaseUrl: db.url });
     http = httpFor(t);
     world = await createWorld(t.prisma);
   });
@@ -363,50 +374,196 @@ describe('refresh: provider quirks and OAuth connections (API.md §10)', functio
     });
   });
 
-  describe('revocation on removal (§10.1 revocation_url)', () => {
-    it('revokes the refresh token, then the access token, and audits the success', async () => {
-      const clientId = await newClient({ revocation_url: provider.revocationUrl });
-      const creds = tokens();
-      const created = await newSecret(clientId, creds);
-      const id = created.body.data.id;
-      const res = track(await http.delete(`${secrets()}/${id}`).set('Authorization', admin()));
-      assert.equal(res.status, 204);
+  describe('revocation on purge (§10.1 revocation_url)', () => {
+    const trashOf = (ws = world.workspaceId) => `/v2/workspaces/${ws}/deleted-secrets`;
+    const revokeEvents = (id: string) =>
+      t.prisma.auditEvent.findMany({ where: { resourceId: id, action: 'auth_secret.revoke' } });
+    /** [token_type_hint, token] of every revocation request the provider received, once all are done. */
+    async function revocationsSeen() {
       await t.refresh.revocations.idle();
       await provider.revocationsRead();
-      assert.deepEqual(
-        provider.revocations.map((r) => [r.params.token_type_hint, r.params.token]),
-        [
-          ['refresh_token', creds.refresh_token],
-          ['access_token', creds.access_token],
-        ],
+      return provider.revocations.map((r) => [r.params.token_type_hint, r.params.token]);
+    }
+    const bothRevoked = (creds: ReturnType<typeof tokens>) => [
+      ['refresh_token', creds.refresh_token],
+      ['access_token', creds.access_token],
+    ];
+    /** An oauth2 secret with fresh marked tokens in `ws`, through the API. */
+    async function created(clientId: string, ws = world.workspaceId) {
+      const creds = tokens();
+      const res = track(
+        await http
+          .post(`/v2/workspaces/${ws}/secrets`)
+          .set('Authorization', admin())
+          .set('Content-Type', JSONAPI)
+          .send({
+            data: {
+              type: 'auth-secret',
+              attributes: { name: marker('secret'), state: 'ready', credentials: creds },
+              relationships: { 'auth-client': { data: { type: 'auth-client', id: clientId } } },
+            },
+          }),
       );
+      assert.equal(res.status, 201, res.text);
+      assertJsonApiResponse(res);
+      return { id: res.body.data.id as string, creds };
+    }
+    /** Created, then DELETEd: in the trash. */
+    async function trashed(clientId: string, ws = world.workspaceId) {
+      const secret = await created(clientId, ws);
+      const res = track(
+        await http.delete(`/v2/workspaces/${ws}/secrets/${secret.id}`).set('Authorization', admin()),
+      );
+      assert.equal(res.status, 204, res.text);
+      assertJsonApiResponse(res);
+      return secret;
+    }
+
+    it('DELETE only trashes (nothing revoked, the secret comes back working); purging it revokes and audits', async () => {
+      const clientId = await newClient({ revocation_url: provider.revocationUrl });
+      const { id, creds } = await trashed(clientId);
+      assert.deepEqual(
+        await revocationsSeen(),
+        [],
+        'a trashed secret may be restored: its tokens stay valid',
+      );
+      assert.deepEqual(await revokeEvents(id), []);
+      const restored = track(await http.post(`${trashOf()}/${id}/restore`).set('Authorization', admin()));
+      assert.equal(restored.status, 200, restored.text);
+      assertJsonApiResponse(restored);
+      assert.equal(restored.body.data.attributes.credentials.refresh_token, creds.refresh_token);
+      const again = track(await http.delete(`${secrets()}/${id}`).set('Authorization', admin()));
+      assert.equal(again.status, 204, again.text);
+      assertJsonApiResponse(again);
+
+      const purged = track(await http.delete(`${trashOf()}/${id}`).set('Authorization', admin()));
+      assert.equal(purged.status, 204, purged.text);
+      assertJsonApiResponse(purged);
+      assert.equal(purged.text, '');
+      assert.deepEqual(await revocationsSeen(), bothRevoked(creds));
       assert.match(provider.revocations[0]?.authorization ?? '', /^Basic /);
-      const [event] = await t.prisma.auditEvent.findMany({
-        where: { resourceId: id, action: 'auth_secret.revoke' },
-      });
+      const [event, ...more] = await revokeEvents(id);
+      assert.equal(more.length, 0);
       assert.equal(event?.outcome, 'success');
+      assert.equal(event?.actorUserId, world.actors.owner.userId, 'in the name of who purged it');
+      assert.equal(event?.workspaceId, world.workspaceId);
       assert.deepEqual(event?.details, { revoked: ['refresh_token', 'access_token'] });
       assert.ok(!JSON.stringify(event).includes(creds.access_token));
     });
 
-    it('a failing revocation endpoint does not block the removal; the failure is audited', async () => {
+    it('a failing revocation endpoint does not block the purge; the failure is audited', async () => {
       provider.revocationStatus = 503;
       const clientId = await newClient({ revocation_url: provider.revocationUrl });
-      const id = await secretOf(clientId);
-      const res = track(await http.delete(`${secrets()}/${id}`).set('Authorization', admin()));
-      assert.equal(res.status, 204);
-      assert.equal(await t.prisma.authSecret.count({ where: { id } }), 0, 'removed before any revocation');
-      await t.refresh.revocations.idle();
+      const { id } = await trashed(clientId);
+      const res = track(await http.delete(`${trashOf()}/${id}`).set('Authorization', admin()));
+      assert.equal(res.status, 204, res.text);
+      assertJsonApiResponse(res);
+      assert.equal(await t.prisma.authSecret.count({ where: { id } }), 0, 'purged before any revocation');
       assert.equal(
-        provider.revocations.length,
+        (await revocationsSeen()).length,
         2,
         'the access token is tried after the refresh token failed',
       );
-      const [event] = await t.prisma.auditEvent.findMany({
-        where: { resourceId: id, action: 'auth_secret.revoke' },
-      });
+      const [event] = await revokeEvents(id);
       assert.equal(event?.outcome, 'failure');
       assert.deepEqual(event?.details, { revoked: [], failure: 'provider_error' });
+      expectError(track(await http.get(`${trashOf()}/${id}`).set('Authorization', admin())), 404);
+    });
+
+    it('an auth-client without a revocation_url: a purge calls nobody', async () => {
+      const clientId = await newClient({});
+      const { id } = await trashed(clientId);
+      const res = track(await http.delete(`${trashOf()}/${id}`).set('Authorization', admin()));
+      assert.equal(res.status, 204, res.text);
+      assertJsonApiResponse(res);
+      assert.deepEqual(await revocationsSeen(), []);
+      assert.deepEqual(await revokeEvents(id), []);
+    });
+
+    it("the worker's retention purge revokes, audited by the system", async () => {
+      const clientId = await newClient({ revocation_url: provider.revocationUrl });
+      const { id, creds } = await trashed(clientId);
+      await t.prisma.authSecret.update({
+        where: { id },
+        data: { deletedAt: new Date(Date.now() - (t.config.deletedSecretRetentionDays + 1) * 86_400_000) },
+      });
+      assert.ok((await t.trashPurger.sweep()) >= 1);
+      assert.equal(await t.prisma.authSecret.count({ where: { id } }), 0);
+      assert.deepEqual(await revocationsSeen(), bothRevoked(creds));
+      const [event] = await revokeEvents(id);
+      assert.equal(event?.outcome, 'success');
+      assert.equal(event?.actorUserId, null, 'the system');
+      assert.equal(event?.actorApiKeyId, null);
+    });
+
+    it('deleting the auth-client purges its trashed secrets and revokes their tokens (the client read before it went)', async () => {
+      const clientId = await newClient({ revocation_url: provider.revocationUrl });
+      const { id, creds } = await trashed(clientId);
+      const res = track(
+        await http
+          .delete(`/v2/tenants/${world.tenantId}/auth-clients/${clientId}`)
+          .set('Authorization', world.actors.admin.auth),
+      );
+      assert.equal(res.status, 204, res.text);
+      assertJsonApiResponse(res);
+      assert.equal(await t.prisma.authClient.count({ where: { id: clientId } }), 0);
+      assert.deepEqual(await revocationsSeen(), bothRevoked(creds));
+      assert.match(
+        provider.revocations[1]?.authorization ?? '',
+        /^Basic /,
+        "with the deleted client's authentication",
+      );
+      const [event] = await revokeEvents(id);
+      assert.equal(event?.outcome, 'success');
+      assert.equal(event?.actorUserId, world.actors.admin.userId);
+    });
+
+    it('deleting a workspace revokes the tokens of its trashed and of its live secrets', async () => {
+      const clientId = await newClient({ revocation_url: provider.revocationUrl });
+      const ws = await createWorkspace(t.prisma, world.tenantId, world.actors.owner.userId);
+      const inTrash = await trashed(clientId, ws);
+      const live = await created(clientId, ws);
+      const res = track(await http.delete(`/v2/workspaces/${ws}`).set('Authorization', admin()));
+      assert.equal(res.status, 204, res.text);
+      assertJsonApiResponse(res);
+      const seen = await revocationsSeen();
+      assert.equal(seen.length, 4);
+      for (const pair of [...bothRevoked(inTrash.creds), ...bothRevoked(live.creds)])
+        assert.ok(
+          seen.some(([hint, token]) => hint === pair[0] && token === pair[1]),
+          `${pair[0]} revoked`,
+        );
+      for (const id of [inTrash.id, live.id]) {
+        const events = await revokeEvents(id);
+        assert.deepEqual(
+          events.map((e) => [e.outcome, e.workspaceId, e.details]),
+          [['success', ws, { revoked: ['refresh_token', 'access_token'] }]],
+        );
+      }
+    });
+
+    it('with DELETED_SECRET_RETENTION_DAYS=0, DELETE purges and so revokes', async () => {
+      const now = await createTestApp(
+        { ...env, DELETED_SECRET_RETENTION_DAYS: '0' },
+        { databaseUrl: db?.url as string },
+      );
+      try {
+        const clientId = await newClient({ revocation_url: provider.revocationUrl });
+        const { id, creds } = await created(clientId);
+        const res = track(await request(now.app).delete(`${secrets()}/${id}`).set('Authorization', admin()));
+        assert.equal(res.status, 204, res.text);
+        assertJsonApiResponse(res);
+        assert.equal(await t.prisma.authSecret.count({ where: { id } }), 0);
+        await now.refresh.revocations.idle();
+        await provider.revocationsRead();
+        assert.deepEqual(
+          provider.revocations.map((r) => [r.params.token_type_hint, r.params.token]),
+          bothRevoked(creds),
+        );
+        assert.equal((await revokeEvents(id))[0]?.outcome, 'success');
+      } finally {
+        await now.close();
+      }
     });
   });
 });

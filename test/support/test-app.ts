@@ -14,6 +14,7 @@ import { generateKeySpec, type KeyRing, parseKeyRing } from '../../src/crypto/ke
 import { createPrismaClient } from '../../src/db/prisma-client.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
 import type { AnyRoute } from '../../src/http/route-table.js';
+import type { TrashPurger } from '../../src/modules/auth-secrets/trash/trash-purger.js';
 import { ensureBuiltInRoles } from '../../src/modules/roles/built-in-roles.js';
 import { createLogger } from '../../src/observability/logger.js';
 import type { RefreshModule } from '../../src/refresh/refresh-module.js';
@@ -57,6 +58,8 @@ export interface TestApp {
   refresh: RefreshModule;
   /** Webhook delivery: tests start its worker themselves when they want events sent. */
   webhooks: WebhookDeliveryModule;
+  /** The trash purger as wired for `npm start` (not started): tests call its sweep(). */
+  trashPurger: TrashPurger;
   registry: Registry;
   redis: Redis | undefined;
   close(): Promise<void>;
@@ -100,7 +103,7 @@ export async function createTestApp(
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, { maxRetriesPerRequest: 2 }) : options.redis;
   const registry = options.metricsRegistry ?? new Registry();
-  const { app, routes, refresh, webhooks } = wireApplication({
+  const { app, routes, refresh, webhooks, trashPurger } = wireApplication({
     prisma,
     config,
     logger,
@@ -116,7 +119,19 @@ export async function createTestApp(
     await prisma.$disconnect();
     if (redis && ownsRedis) await redis.quit();
   };
-  const built: TestApp = { app, prisma, config, keyRing, routes, refresh, webhooks, registry, redis, close };
+  const built: TestApp = {
+    app,
+    prisma,
+    config,
+    keyRing,
+    routes,
+    refresh,
+    webhooks,
+    trashPurger,
+    registry,
+    redis,
+    close,
+  };
   if (!options.listen) return built;
 
   const server = http.createServer(app);

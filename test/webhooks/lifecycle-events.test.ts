@@ -24,6 +24,7 @@ describe('webhooks: lifecycle events, delivered and verified (API.md §11)', () 
   before(async () => {
     provider = await OAuthTestServer.start();
     receiver = await WebhookReceiver.start();
+    // Each POST …/refresh of the scripted life must reach the provider: no coalescing (API.md §10.5).
     t = await createTestApp({ WEBHOOK_POLL_SECONDS: '0.05', REFRESH_COALESCE_SECONDS: '0' });
     worker = t.webhooks.createWorker();
     worker.start();

@@ -25,6 +25,24 @@ export type RefreshClient = Pick<
   | 'revocationUrl'
 >;
 
+const REFRESH_CLIENT_SELECT = {
+  id: true,
+  tenantId: true,
+  authType: true,
+  tokenUrl: true,
+  clientId: true,
+  clientSecretSealed: true,
+  authMethod: true,
+  grantType: true,
+  scopes: true,
+  tokenParams: true,
+  refreshParams: true,
+  defaultExpiresIn: true,
+  refreshMarginSeconds: true,
+  refreshEverySeconds: true,
+  revocationUrl: true,
+} as const satisfies Record<keyof RefreshClient, true>;
+
 /** What an auth-secret needs of its client: the type, the grant, and the schema its credentials must fit. */
 export type SecretClient = Pick<AuthClient, 'id' | 'authType' | 'grantType' | 'credentialsSchema'>;
 
@@ -83,25 +101,18 @@ export function authClientReader(db: Prisma.TransactionClient | PrismaClient) {
 
     /** The fields of a token request (the client secret still sealed). */
     forRefresh(tenantId: string, id: string): Promise<RefreshClient | null> {
-      return db.authClient.findFirst({
-        where: { id, tenantId },
-        select: {
-          id: true,
-          tenantId: true,
-          authType: true,
-          tokenUrl: true,
-          clientId: true,
-          clientSecretSealed: true,
-          authMethod: true,
-          grantType: true,
-          scopes: true,
-          tokenParams: true,
-          refreshParams: true,
-          defaultExpiresIn: true,
-          refreshMarginSeconds: true,
-          refreshEverySeconds: true,
-          revocationUrl: true,
-        },
+      return db.authClient.findFirst({ where: { id, tenantId }, select: REFRESH_CLIENT_SELECT });
+    },
+
+    /**
+     * Of the clients `refs` name (each within its own tenant), those that have a revocation_url,
+     * with the fields of a token request: what revoking a purged secret's tokens needs.
+     */
+    async withRevocationUrl(refs: readonly { tenantId: string; id: string }[]): Promise<RefreshClient[]> {
+      if (refs.length === 0) return [];
+      return db.authClient.findMany({
+        where: { revocationUrl: { not: null }, OR: refs.map(({ tenantId, id }) => ({ tenantId, id })) },
+        select: REFRESH_CLIENT_SELECT,
       });
     },
   };

@@ -12,7 +12,7 @@ import {
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { type AuditActor, recordAuditEvent } from '../audit-events/audit-recorder.js';
 import type { AuthSecretStore } from '../auth-secrets/auth-secret-store.js';
-import { lockTrashedOfClient, purgeSecrets } from '../auth-secrets/trash/purge.js';
+import { type AfterPurge, lockTrashedOfClient, purgeSecrets } from '../auth-secrets/trash/purge.js';
 import type { CredentialSchemas, StoredCredentialsSchema } from '../credential-schemas/credential-schemas.js';
 import { authClientReader } from './auth-client-reader.js';
 import { type AuthClientView, toAuthClientView } from './auth-client-serializer.js';
@@ -80,6 +80,8 @@ export function createAuthClientService(
   opts: { allowLoopbackHttp: boolean; refreshAheadSeconds: number },
   secrets: Pick<AuthSecretStore, 'usesClient' | 'rescheduleClient'>,
   credentialSchemas: CredentialSchemas,
+  /** What follows the purge of a deleted client's trashed secrets, after the commit (token revocation). */
+  afterPurge: AfterPurge,
 ) {
   /**
    * Problems with a credentials_schema sent for a client of `authType` (null is always fine: it
@@ -322,12 +324,14 @@ export function createAuthClientService(
       try {
         // The foreign key (ON DELETE RESTRICT) settles a race with a secret created (or restored
         // from the trash) meanwhile. Trashed secrets of the client go with it (API.md §9.2).
-        await prisma.$transaction(async (tx) => {
+        const purged = await prisma.$transaction(async (tx) => {
           const trashed = await lockTrashedOfClient(tx, tenantId, id);
-          await purgeSecrets(tx, trashed, 'auth_client_deleted', () => actor);
+          const purgedSecrets = await purgeSecrets(tx, trashed, 'auth_client_deleted', () => actor);
           const { count } = await tx.authClient.deleteMany({ where: { id, tenantId } });
           if (count === 1) await audit(tx, actor, 'auth_client.delete', id, {});
+          return purgedSecrets;
         });
+        afterPurge(purged);
       } catch (err) {
         if (isForeignKeyViolation(err)) throw inUse();
         throw err;

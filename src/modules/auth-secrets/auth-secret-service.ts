@@ -21,7 +21,7 @@ import {
   type RelationshipRef,
 } from './auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from './auth-secret-serializer.js';
-import type { AuthSecretRow, AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
+import type { AuthSecretStore, AuthSecretTags } from './auth-secret-store.js';
 import { createAuthSecretUpdater, type SecretWriteHook } from './auth-secret-update.js';
 import {
   credentialsFor,
@@ -82,11 +82,6 @@ export interface AuthSecretDependencies {
    * without it such secrets cannot be created (tools that build the service for reads only).
    */
   issueClientCredentials?: (tenantId: string, authClientId: string) => Promise<CheckedCredentials>;
-  /**
-   * Called once a secret is gone for good, after the transaction committed (revocation of its
-   * tokens, src/refresh/token-revocation.ts). Must not throw or wait.
-   */
-  afterRemoval?: (secret: AuthSecretRow, actor: AuditActor) => void;
 }
 
 /** What a read asks for, beyond the secret: include policy, audit and sparse fields. */
@@ -104,7 +99,6 @@ export function createAuthSecretService({
   credentialSchemas,
   logger,
   issueClientCredentials,
-  afterRemoval,
 }: AuthSecretDependencies) {
   const opener = createCredentialOpener(keyRing, logger);
   const update = createAuthSecretUpdater({ prisma, store, keyRing, schemas, credentialSchemas, opener });

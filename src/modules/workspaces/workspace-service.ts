@@ -5,7 +5,12 @@ import type { PrismaClient, Workspace } from '../../generated/prisma/client.js';
 import { type Page, toPage } from '../../http/jsonapi/pagination.js';
 import { OWNER_ROLE_ID } from '../../permissions/permission-catalogue.js';
 import type { AuditActor } from '../audit-events/audit-recorder.js';
-import { lockTrashedOfWorkspace, purgeSecrets } from '../auth-secrets/trash/purge.js';
+import {
+  type AfterPurge,
+  lockRevocableLiveOfWorkspace,
+  lockTrashedOfWorkspace,
+  purgeSecrets,
+} from '../auth-secrets/trash/purge.js';
 
 const nameTaken = () =>
   conflict('name_taken', 'A workspace with this name already exists in the tenant.', {
@@ -21,7 +26,8 @@ async function mapUnique<T>(op: Promise<T>): Promise<T> {
   }
 }
 
-export function createWorkspaceService(prisma: PrismaClient) {
+/** `afterPurge`: what follows the removal of its secrets once the delete committed (token revocation). */
+export function createWorkspaceService(prisma: PrismaClient, afterPurge: AfterPurge) {
   return {
     /** The creator becomes the workspace's owner, in the same transaction. */
     create(principal: Principal, name: string): Promise<Workspace> {
@@ -71,14 +77,18 @@ export function createWorkspaceService(prisma: PrismaClient) {
 
     /**
      * Memberships and auth-secrets go with it (ON DELETE CASCADE); the secrets in its trash are
-     * purged first, through the one purge path (audited, API.md §9.2).
+     * purged first, through the one purge path (audited, API.md §9.2). The tokens of every secret
+     * removed, trashed or live, are revoked after the commit (API.md §10.1).
      */
     async remove(workspace: { id: string; tenantId: string }, actor: AuditActor): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      const removed = await prisma.$transaction(async (tx) => {
         const trashed = await lockTrashedOfWorkspace(tx, workspace.tenantId, workspace.id);
-        await purgeSecrets(tx, trashed, 'workspace_deleted', () => actor);
+        const purged = await purgeSecrets(tx, trashed, 'workspace_deleted', () => actor);
+        const live = await lockRevocableLiveOfWorkspace(tx, workspace.tenantId, workspace.id, actor);
         await tx.workspace.deleteMany({ where: { id: workspace.id, tenantId: workspace.tenantId } });
+        return [...purged, ...live];
       });
+      afterPurge(removed);
     },
   };
 }

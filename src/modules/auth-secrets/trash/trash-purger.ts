@@ -8,7 +8,7 @@ import type { Config } from '../../../config/config.js';
 import { classifyDatabaseError, DatabaseFailureLog } from '../../../db/database-failures.js';
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 import { systemActor } from '../../audit-events/audit-recorder.js';
-import { purgeSecrets } from './purge.js';
+import { type AfterPurge, purgeSecrets } from './purge.js';
 import { createTrashStore, type TrashStore } from './trash-store.js';
 
 export interface TrashPurgerOptions {
@@ -19,6 +19,8 @@ export interface TrashPurgerOptions {
   pollMs: number;
   /** The process's one log of database outages (composition-root.ts): one line each way per outage. */
   databaseFailures?: DatabaseFailureLog;
+  /** What follows each batch once it committed (token revocation, API.md §10.1). */
+  afterPurge: AfterPurge;
   batchSize?: number;
   /** Batches per sweep at most; what is left is purged by the next sweep. */
   maxBatches?: number;
@@ -88,9 +90,10 @@ export class TrashPurger {
         return purgeSecrets(tx, ids, 'retention', (s) => systemActor(s.tenantId));
       });
       total += purged.length;
-      for (const s of purged)
+      this.#opts.afterPurge(purged);
+      for (const { secret } of purged)
         this.#log.info(
-          { authSecretId: s.id, workspaceId: s.workspaceId },
+          { authSecretId: secret.id, workspaceId: secret.workspaceId },
           'auth-secret purged from the trash',
         );
       if (purged.length < batchSize) break;
@@ -105,6 +108,7 @@ export function createTrashPurger(parts: {
   config: Config;
   logger: Logger;
   databaseFailures?: DatabaseFailureLog;
+  afterPurge: AfterPurge;
 }): TrashPurger {
   return new TrashPurger({
     prisma: parts.prisma,
@@ -114,5 +118,6 @@ export function createTrashPurger(parts: {
     // Cheap when nothing is due (one indexed query), so it runs as often as the refresh sweep.
     pollMs: Math.round(parts.config.refreshPollSeconds * 1000),
     ...(parts.databaseFailures ? { databaseFailures: parts.databaseFailures } : {}),
+    afterPurge: parts.afterPurge,
   });
 }

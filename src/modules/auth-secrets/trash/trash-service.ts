@@ -14,7 +14,7 @@ import { createCredentialOpener } from '../auth-secret-rows.js';
 import { type AuthSecretView, toAuthSecretView } from '../auth-secret-serializer.js';
 import type { AuthSecretStore } from '../auth-secret-store.js';
 import { assertIfMatch, type IfMatch } from '../etag.js';
-import { purgeSecrets } from './purge.js';
+import { type AfterPurge, purgeSecrets } from './purge.js';
 import type { TrashStore } from './trash-store.js';
 
 export interface TrashDependencies {
@@ -25,6 +25,8 @@ export interface TrashDependencies {
   logger: Logger;
   /** DELETED_SECRET_RETENTION_DAYS; 0: DELETE purges at once, nothing stays in the trash. */
   retentionDays: number;
+  /** What follows a purge once its transaction committed (token revocation, API.md §10.1). */
+  afterPurge: AfterPurge;
 }
 
 /** A trashed secret as the trash routes show it: metadata only, never credentials. */
@@ -48,7 +50,7 @@ const event = (
 });
 
 export function createTrashService(deps: TrashDependencies) {
-  const { prisma, store, trash, keyRing, logger, retentionDays } = deps;
+  const { prisma, store, trash, keyRing, logger, retentionDays, afterPurge } = deps;
   const opener = createCredentialOpener(keyRing, logger);
   const asTrashed = (row: AuthSecret) => row as TrashedSecret;
 
@@ -65,15 +67,17 @@ export function createTrashService(deps: TrashDependencies) {
       now = new Date(),
     ): Promise<void> {
       if (!isUuid(id)) throw notFound('auth-secret');
-      await prisma.$transaction(async (tx) => {
+      const purged = await prisma.$transaction(async (tx) => {
         const row = await store.lockInWorkspace(tx, workspace.id, id);
         if (!row) throw notFound('auth-secret');
         assertIfMatch(ifMatch, row);
         await recordSecretDeleted(tx, workspace.id, id);
         await trash.moveToTrash(tx, id, now);
         await recordAuditEvent(tx, actor, event('auth_secret.delete', workspace, id));
-        if (retentionDays === 0) await purgeSecrets(tx, [id], 'retention', () => actor);
+        // Only a purge revokes tokens: a secret in the trash may be restored and used again.
+        return retentionDays === 0 ? purgeSecrets(tx, [id], 'retention', () => actor) : [];
       });
+      afterPurge(purged);
     },
 
     async list(
@@ -118,11 +122,12 @@ export function createTrashService(deps: TrashDependencies) {
 
     /** DELETE …/deleted-secrets/{id}: purged for good, now. */
     async purge(workspace: WorkspaceScope, id: string, actor: AuditActor): Promise<void> {
-      await prisma.$transaction(async (tx) => {
+      const purged = await prisma.$transaction(async (tx) => {
         const row = await trash.lockInWorkspace(tx, workspace.id, id);
         if (!row) throw notFound('deleted auth-secret');
-        await purgeSecrets(tx, [id], 'request', () => actor);
+        return purgeSecrets(tx, [id], 'request', () => actor);
       });
+      afterPurge(purged);
     },
   };
 }
