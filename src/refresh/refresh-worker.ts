@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { DecryptionError } from '../crypto/envelope.js';
 import { isMissingKey, type MissingKeyReporter, missingKeyReporter } from '../crypto/missing-key.js';
-import { classifyDatabaseError, DatabaseFailureLog } from '../db/database-failures.js';
+import { DatabaseFailureLog } from '../db/database-failures.js';
+import { SweepLoop } from '../db/sweep-loop.js';
 import { CoordinationError } from './refresh-lease.js';
 import { BACKOFF_MAX_MS, backoffDelayMs } from './refresh-policy.js';
 import type { RefreshService } from './refresh-service.js';
@@ -44,68 +45,35 @@ export interface SweepStats {
 export class RefreshWorker {
   readonly #opts: RefreshWorkerOptions;
   readonly #log: Logger;
-  // A sweep fails every poll while the database is down: logged at a bounded rate, not a stack each time.
-  readonly #databaseFailures: DatabaseFailureLog;
   readonly #reportMissingKey: MissingKeyReporter;
-  #running = false;
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #loop: SweepLoop;
 
   constructor(opts: RefreshWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'refresh-worker' });
-    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
     this.#reportMissingKey = missingKeyReporter(this.#log);
+    this.#loop = new SweepLoop({
+      pollMs: opts.pollMs,
+      log: this.#log,
+      // A sweep fails every poll while the database is down: logged at a bounded rate, not a stack each time.
+      databaseFailures: opts.databaseFailures ?? new DatabaseFailureLog(this.#log),
+      failureMessage: 'refresh sweep failed',
+      // A sweep that hit its time budget left due secrets behind: go on at once, no poll pause.
+      sweep: async () => (await this.sweep()).outOfTime,
+    });
   }
 
   start(): void {
-    if (this.#running) return;
-    this.#running = true;
-    this.#stopping = false;
-    this.#loop = this.#run();
+    if (!this.#loop.start()) return;
     this.#log.info(
-      {
-        concurrency: this.#opts.concurrency,
-        pollMs: this.#opts.pollMs,
-      },
+      { concurrency: this.#opts.concurrency, pollMs: this.#opts.pollMs },
       'refresh worker started',
     );
   }
 
   /** Stops claiming, lets the refreshes already running finish, then resolves. */
   async stop(): Promise<void> {
-    if (!this.#running) return;
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#loop;
-    this.#running = false;
-    this.#log.info('refresh worker stopped');
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stopping) {
-      let outOfTime = false;
-      try {
-        outOfTime = (await this.sweep()).outOfTime;
-        this.#databaseFailures.recovered();
-      } catch (err) {
-        const databaseFailure = classifyDatabaseError(err);
-        if (databaseFailure) this.#databaseFailures.record(databaseFailure, err);
-        else this.#log.error({ err }, 'refresh sweep failed');
-      }
-      if (this.#stopping) break;
-      // A sweep that hit its time budget left due secrets behind: go on at once, no poll pause.
-      if (outOfTime) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#opts.pollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
+    if (await this.#loop.stop()) this.#log.info('refresh worker stopped');
   }
 
   /** One pass over the secrets due now. Public for tests and for a one-shot run. */
@@ -118,7 +86,7 @@ export class RefreshWorker {
     try {
       while (Date.now() < deadline) {
         // Checked each round: a stopping worker claims nothing more but still finishes what it holds.
-        if (this.#stopping) break;
+        if (this.#loop.stopping) break;
         const free = concurrency - active.size;
         if (free <= 0) {
           await Promise.race(active);
@@ -134,7 +102,7 @@ export class RefreshWorker {
           active.add(task);
         }
       }
-      stats.outOfTime = !this.#stopping;
+      stats.outOfTime = !this.#loop.stopping;
     } finally {
       await Promise.allSettled(active);
     }

@@ -9,7 +9,8 @@ import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type { KeyRing } from '../crypto/key-ring.js';
 import { isMissingKey, missingKeyReporter } from '../crypto/missing-key.js';
-import { classifyDatabaseError, DatabaseFailureLog } from '../db/database-failures.js';
+import { DatabaseFailureLog } from '../db/database-failures.js';
+import { SweepLoop } from '../db/sweep-loop.js';
 import { openSigningSecret } from '../modules/webhooks/webhook-secret.js';
 import type { ClaimedDelivery, DeliveryStore } from './delivery-store.js';
 import { retryDelayMs } from './retry-schedule.js';
@@ -40,26 +41,28 @@ export const claimTtlFor = (timeoutMs: number) => timeoutMs + 5_000;
 export class DeliveryWorker {
   readonly #opts: DeliveryWorkerOptions;
   readonly #log: Logger;
-  readonly #databaseFailures: DatabaseFailureLog;
   readonly #reportMissingKey: ReturnType<typeof missingKeyReporter>;
   readonly #active = new Set<Promise<void>>();
   readonly #perDestination = new Map<string, number>();
-  #loop: Promise<void> | undefined;
-  #stopping = false;
-  #woken = false;
-  #wake: (() => void) | undefined;
+  readonly #loop: SweepLoop;
 
   constructor(opts: DeliveryWorkerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'webhook-worker' });
-    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
     this.#reportMissingKey = missingKeyReporter(this.#log);
+    this.#loop = new SweepLoop({
+      pollMs: opts.pollMs,
+      log: this.#log,
+      databaseFailures: opts.databaseFailures ?? new DatabaseFailureLog(this.#log),
+      failureMessage: 'claiming webhook deliveries failed',
+      // Every free slot was filled: more may be due, so claim again as soon as a slot frees up
+      // (a finished send wakes the loop).
+      sweep: async () => (await this.#claimAndSend()) === -1 && this.#active.size < this.#opts.concurrency,
+    });
   }
 
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = false;
-    this.#loop = this.#run();
+    if (!this.#loop.start()) return;
     this.#log.info(
       { concurrency: this.#opts.concurrency, perDestination: this.#opts.perDestination },
       'webhook delivery worker started',
@@ -68,11 +71,8 @@ export class DeliveryWorker {
 
   /** Stops claiming and waits for the sends in flight (each bounded by the timeout). */
   async stop(): Promise<void> {
-    if (!this.#loop) return;
-    this.#stopping = true;
-    this.#signal();
-    await this.#loop;
-    this.#loop = undefined;
+    if (!(await this.#loop.stop())) return;
+    await Promise.allSettled(this.#active);
     this.#log.info('webhook delivery worker stopped');
   }
 
@@ -81,25 +81,6 @@ export class DeliveryWorker {
     while ((await this.#claimAndSend()) > 0 || this.#active.size > 0) {
       if (this.#active.size > 0) await Promise.race(this.#active);
     }
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stopping) {
-      let claimedAll = false;
-      try {
-        claimedAll = (await this.#claimAndSend()) === -1;
-        this.#databaseFailures.recovered();
-      } catch (err) {
-        const failure = classifyDatabaseError(err);
-        if (failure) this.#databaseFailures.record(failure, err);
-        else this.#log.error({ err }, 'claiming webhook deliveries failed');
-      }
-      if (this.#stopping) break;
-      // Every free slot was filled: more may be due, so claim again as soon as a slot frees up.
-      if (claimedAll && this.#active.size < this.#opts.concurrency) continue;
-      await this.#sleep(this.#opts.pollMs);
-    }
-    await Promise.allSettled(this.#active);
   }
 
   /** How many were claimed; -1 when the claim filled every free slot (more may be waiting). */
@@ -122,7 +103,7 @@ export class DeliveryWorker {
         const left = (this.#perDestination.get(claim.destination) ?? 1) - 1;
         if (left > 0) this.#perDestination.set(claim.destination, left);
         else this.#perDestination.delete(claim.destination);
-        this.#signal();
+        this.#loop.wake();
       });
       this.#active.add(task);
     }
@@ -208,26 +189,5 @@ export class DeliveryWorker {
         'webhook delivery attempt failed',
       );
     }
-  }
-
-  #signal(): void {
-    this.#woken = true;
-    this.#wake?.();
-  }
-
-  async #sleep(ms: number): Promise<void> {
-    if (this.#woken) {
-      this.#woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.#wake = undefined;
-    this.#woken = false;
   }
 }

@@ -5,7 +5,8 @@
 // audited) exactly once; a sweep handles a bounded number of batches, the rest waits for the next.
 import type { Logger } from 'pino';
 import type { Config } from '../../../config/config.js';
-import { classifyDatabaseError, DatabaseFailureLog } from '../../../db/database-failures.js';
+import { DatabaseFailureLog } from '../../../db/database-failures.js';
+import { SweepLoop } from '../../../db/sweep-loop.js';
 import type { PrismaClient } from '../../../generated/prisma/client.js';
 import { systemActor } from '../../audit-events/audit-recorder.js';
 import { type AfterPurge, purgeSecrets } from './purge.js';
@@ -29,53 +30,31 @@ export interface TrashPurgerOptions {
 export class TrashPurger {
   readonly #opts: TrashPurgerOptions;
   readonly #log: Logger;
-  readonly #databaseFailures: DatabaseFailureLog;
-  #stopping = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  readonly #loop: SweepLoop;
 
   constructor(opts: TrashPurgerOptions) {
     this.#opts = opts;
     this.#log = opts.logger.child({ component: 'trash-purger' });
-    this.#databaseFailures = opts.databaseFailures ?? new DatabaseFailureLog(this.#log);
+    this.#loop = new SweepLoop({
+      pollMs: opts.pollMs,
+      log: this.#log,
+      databaseFailures: opts.databaseFailures ?? new DatabaseFailureLog(this.#log),
+      failureMessage: 'trash purge failed',
+      sweep: async () => {
+        await this.sweep();
+        return false;
+      },
+    });
   }
 
   start(): void {
-    if (this.#loop) return;
-    this.#stopping = false;
-    this.#loop = this.#run();
-    this.#log.info({ retentionDays: this.#opts.retentionDays }, 'trash purger started');
+    if (this.#loop.start())
+      this.#log.info({ retentionDays: this.#opts.retentionDays }, 'trash purger started');
   }
 
   /** Finishes the batch in progress, then resolves. */
   async stop(): Promise<void> {
-    if (!this.#loop) return;
-    this.#stopping = true;
-    this.#wake?.();
-    await this.#loop;
-    this.#loop = undefined;
-  }
-
-  async #run(): Promise<void> {
-    while (!this.#stopping) {
-      try {
-        await this.sweep();
-        this.#databaseFailures.recovered();
-      } catch (err) {
-        const failure = classifyDatabaseError(err);
-        if (failure) this.#databaseFailures.record(failure, err);
-        else this.#log.error({ err }, 'trash purge failed');
-      }
-      if (this.#stopping) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.#opts.pollMs);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
+    await this.#loop.stop();
   }
 
   /** One pass: purges due secrets in batches; returns how many this process purged. */
@@ -84,7 +63,7 @@ export class TrashPurger {
     const batchSize = this.#opts.batchSize ?? 100;
     const maxBatches = this.#opts.maxBatches ?? 50;
     let total = 0;
-    for (let batch = 0; batch < maxBatches && !this.#stopping; batch++) {
+    for (let batch = 0; batch < maxBatches && !this.#loop.stopping; batch++) {
       const purged = await prisma.$transaction(async (tx) => {
         const ids = await trash.lockDue(tx, retentionDays, batchSize);
         return purgeSecrets(tx, ids, 'retention', (s) => systemActor(s.tenantId));
