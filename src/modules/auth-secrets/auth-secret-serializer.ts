@@ -1,5 +1,5 @@
 import type { AuthSecret } from '../../generated/prisma/client.js';
-import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
+import type { RelationshipSpec, ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
 import { type AuthSecretTags, tagsOf } from './auth-secret-store.js';
 import { WITHHELD, type Withheld } from './credential-disclosure.js';
@@ -91,6 +91,18 @@ export const authSecretSpec: ResourceSpec<AuthSecretView> = {
   }),
   selfPath: (s) => `/v2/workspaces/${s.workspaceId}/secrets/${s.id}`,
   relationships: {
+    ...secretOwnerRelationships<AuthSecretView>(),
+  },
+};
+
+/**
+ * The relationships of anything that belongs to one user's credentials for one auth-client in a
+ * workspace (auth-secrets, connect sessions): the same three links, built one way.
+ */
+export function secretOwnerRelationships<
+  D extends { workspaceId: string; userId: string; tenantId: string; authClientId: string },
+>(): Record<'workspace' | 'user' | 'auth-client', RelationshipSpec<D>> {
+  return {
     workspace: {
       type: 'workspace',
       id: (s) => s.workspaceId,
@@ -102,5 +114,5 @@ export const authSecretSpec: ResourceSpec<AuthSecretView> = {
       id: (s) => s.authClientId,
       relatedPath: (s) => `/v2/tenants/${s.tenantId}/auth-clients/${s.authClientId}`,
     },
-  },
-};
+  };
+}

@@ -1,6 +1,7 @@
 import type { ConnectSession, ConnectSessionStatus } from '../../generated/prisma/client.js';
 import type { ResourceSpec } from '../../http/jsonapi/document-builder.js';
 import { rfc3339 } from '../../http/jsonapi/timestamps.js';
+import { secretOwnerRelationships } from '../auth-secrets/auth-secret-serializer.js';
 
 /** What a poller reads once a pending session's time is up and no callback came (nothing is written). */
 export const EXPIRED_ERROR = 'The connect session expired before the provider sent the user back.';
@@ -71,17 +72,7 @@ export const connectSessionSpec: ResourceSpec<ConnectSessionView> = {
   }),
   selfPath: (s) => `/v2/workspaces/${s.workspaceId}/connect-sessions/${s.id}`,
   relationships: {
-    workspace: {
-      type: 'workspace',
-      id: (s) => s.workspaceId,
-      relatedPath: (s) => `/v2/workspaces/${s.workspaceId}`,
-    },
-    user: { type: 'user', id: (s) => s.userId, relatedPath: (s) => `/v2/users/${s.userId}` },
-    'auth-client': {
-      type: 'auth-client',
-      id: (s) => s.authClientId,
-      relatedPath: (s) => `/v2/tenants/${s.tenantId}/auth-clients/${s.authClientId}`,
-    },
+    ...secretOwnerRelationships<ConnectSessionView>(),
     // The secret to re-authorize, or the one the callback created; null until there is one.
     'auth-secret': {
       type: 'auth-secret',
